@@ -1,0 +1,1 @@
+"""The kernel's own behaviour, written as plugins (listed in ``xtycore.plugins.BUILTIN_PLUGINS``)."""

@@ -1,0 +1,157 @@
+"""The payment gateway contract: what a payment plugin implements.
+
+A gateway is a small object; the kernel owns the payment state machine,
+idempotency, the webhook inbox, the refunds ledger and reconciliation.
+``settings`` passed to every verb is the validated, decrypted settings mapping
+of the configured instance (an Alipay account, say).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol, runtime_checkable
+
+from xtycore.domain.money import Money
+from xtycore.domain.webhooks import WebhookRequest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from marshmallow import Schema
+
+
+class Flow(str, enum.Enum):
+    """How the customer completes a payment."""
+
+    REDIRECT = "redirect"  #: send the browser to a hosted page
+    QR = "qr"  #: show a QR code to scan with a wallet app
+    FORM = "form"  #: post a form rendered in the page
+    OFFLINE = "offline"  #: cash on delivery, bank transfer: staff confirm
+
+
+class TxStatus(str, enum.Enum):
+    """Outcome of one gateway operation."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class GatewayFeatures:
+    """What a gateway supports; the back office offers only these actions."""
+
+    flows: frozenset[Flow] = frozenset({Flow.REDIRECT})
+    currencies: frozenset[str] = frozenset({"CNY"})
+    partial_refund: bool = True
+    void: bool = False
+    delayed_capture: bool = False
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What the kernel asks a gateway to collect."""
+
+    payment_id: str  #: the kernel's idempotent payment reference, sent as out_trade_no etc.
+    order_number: str
+    amount: Money
+    description: str
+    return_url: str  #: where the customer's browser comes back to
+    notify_url: str  #: the webhook inbox URL of this gateway instance
+    customer_ip: str = ""
+    flow: Flow | None = None  #: a flow the customer chose, when the gateway offers several
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentAction:
+    """What the storefront does next to complete a payment."""
+
+    flow: Flow
+    url: str = ""  #: REDIRECT: the hosted page; FORM: the form's action
+    qr_content: str = ""  #: QR: the text encoded in the code
+    form_fields: Mapping[str, str] = field(default_factory=dict)  #: FORM fields
+    instructions: str = ""  #: OFFLINE: what the customer is told
+    gateway_reference: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentRef:
+    """A payment as the kernel knows it, passed to capture, void, refund and query."""
+
+    payment_id: str
+    amount: Money
+    gateway_reference: str = ""
+    captured: Money | None = None
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    """The answer of a gateway operation (authorize, capture, void, refund, query)."""
+
+    status: TxStatus
+    amount: Money | None = None
+    gateway_reference: str = ""
+    message: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class EventKind(str, enum.Enum):
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_CLOSED = "payment.closed"
+    REFUND_SUCCEEDED = "refund.succeeded"
+    REFUND_FAILED = "refund.failed"
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified callback.
+
+    ``event_id`` is unique per gateway event and makes applying it idempotent;
+    ``response_body`` and ``response_status`` are what the gateway expects back.
+    """
+
+    event_id: str
+    kind: EventKind
+    payment_id: str
+    amount: Money
+    gateway_reference: str = ""
+    refund_id: str = ""
+    response_body: str = "success"
+    response_status: int = 200
+    response_content_type: str = "text/plain"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class PaymentGateway(Protocol):
+    """A payment gateway type, registered by ``xtycore_register_payment_gateways``."""
+
+    code: ClassVar[str] | str
+    name: ClassVar[str] | str
+    settings_schema: ClassVar[type[Schema]] | type[Schema]
+    features: GatewayFeatures
+
+    def create_payment(self, request: PaymentRequest, settings: Mapping[str, Any]) -> PaymentAction:
+        """Start collecting ``request.amount``; return what the customer does next."""
+
+    def authorize(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
+        """Hold funds without capturing (gateways with ``delayed_capture``)."""
+
+    def capture(self, payment: PaymentRef, amount: Money, settings: Mapping[str, Any]) -> GatewayResult:
+        """Capture ``amount`` of an authorised payment."""
+
+    def void(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
+        """Cancel an uncaptured payment (close the trade)."""
+
+    def refund(
+        self, payment: PaymentRef, amount: Money, refund_id: str, settings: Mapping[str, Any]
+    ) -> GatewayResult:
+        """Refund ``amount``; ``refund_id`` is the kernel's idempotency key for this refund."""
+
+    def query(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
+        """Ask the gateway for the payment's current state (reconciliation)."""
+
+    def parse_webhook(self, request: WebhookRequest, settings: Mapping[str, Any]) -> WebhookEvent:
+        """Verify and decode a callback; raise :class:`~xtycore.domain.errors.InvalidWebhook`."""

@@ -1,0 +1,10 @@
+"""Database tables. Persistence only: the rules live in :mod:`xtycore.domain` and
+:mod:`xtycore.services`."""
+
+from xtycore.models.kernel import (  # noqa: F401
+    CapabilityInstance,
+    KernelState,
+    PluginFailure,
+    PluginState,
+    Setting,
+)

@@ -1,0 +1,5 @@
+"""Theme system (being written)."""
+
+
+def init_app(app):
+    pass

@@ -1,0 +1,1 @@
+"""Thin blueprints: storefront, account, admin, api, webhooks."""
