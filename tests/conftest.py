@@ -13,3 +13,27 @@ def pytest_report_header(config):
 @pytest.fixture
 def on_postgres(xty_database_url):
     return xty_database_url.startswith("postgresql")
+
+
+class FakeSite:
+    """A folder on sys.path holding distributions written by the test."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def add(self, name, version="1.0.0", **kwargs):
+        from tests.distributions import write_distribution
+
+        return write_distribution(self.path, name, version, **kwargs)
+
+
+@pytest.fixture
+def fake_site(tmp_path, monkeypatch):
+    from tests.distributions import forget_modules_from
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr("sys.dont_write_bytecode", True)
+    yield FakeSite(site)
+    forget_modules_from(site)

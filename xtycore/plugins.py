@@ -302,7 +302,7 @@ class Plugins:
         results = []
         for impl in self.implementations(hook, include_disabled=include_disabled):
             with self.guard(impl.plugin_name, hook, policy) as outcome:
-                outcome.value = impl.function(*[kwargs[a] for a in impl.argnames])
+                outcome.value = self.invoke(impl, kwargs)
             if outcome.failed:
                 continue
             if outcome.value is not None:
@@ -310,6 +310,11 @@ class Plugins:
                 if caller.spec.opts.get("firstresult"):
                     break
         return results
+
+    @staticmethod
+    def invoke(impl: Any, kwargs: dict[str, Any]) -> Any:
+        """Call one implementation with the subset of ``kwargs`` it accepts."""
+        return impl.function(*[kwargs[a] for a in impl.argnames])
 
     def first(self, hook: str, *, policy: FaultPolicy, **kwargs: Any) -> Any:
         """Call a ``firstresult`` hook: the first non-None result, or None."""

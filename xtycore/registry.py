@@ -140,7 +140,9 @@ class Registry:
                     offered.setdefault(impl.plugin_name, []).append((kind, obj))
         for name, reason in bad.items():
             self.plugins.block_loaded(name, reason)
-        for plugin, items in offered.items():
+        # the plugin registered (or installed, by name) first keeps a contested code
+        order = list(self.plugins.records)
+        for plugin, items in sorted(offered.items(), key=lambda kv: order.index(kv[0])):
             if plugin in bad:
                 continue
             conflict = next(
