@@ -430,3 +430,7 @@ def docs_hooks(check: bool, output: str) -> None:
         return
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+if __name__ == "__main__":  # python -m xtycore.cli
+    main()

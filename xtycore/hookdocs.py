@@ -72,6 +72,14 @@ def _split(doc: str) -> tuple[str, str, dict[str, str], str, str]:
     return summary.strip(), body.strip(), params, returns.strip(), inspect.cleandoc(example) if example else ""
 
 
+_ROLE = re.compile(r":(?:class|func|mod|data|meth|attr|exc):`~?([^`]+)`")
+
+
+def markdown(text: str) -> str:
+    """Turn the reST of docstrings into Markdown: roles and double backticks."""
+    return _ROLE.sub(r"`\1`", text).replace("``", "`")
+
+
 def collect() -> list[HookDoc]:
     docs = []
     for name, func in hook_functions():
@@ -83,10 +91,10 @@ def collect() -> list[HookDoc]:
                 group=getattr(func, "xtycore_group", ""),
                 signature=f"{name}{inspect.signature(func)}".replace("'", ""),
                 firstresult=bool(spec_opts.get("firstresult")),
-                summary=summary,
-                body=body,
-                params=params,
-                returns=returns,
+                summary=markdown(summary),
+                body=markdown(body),
+                params={k: markdown(v) for k, v in params.items()},
+                returns=markdown(returns),
                 example=example,
             )
         )
