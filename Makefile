@@ -1,0 +1,34 @@
+# Two commands for a fresh clone (see README.md):
+#   make demo   start the demo shop on SQLite at http://127.0.0.1:5000/
+#   make test   install everything, lint, run the whole test suite
+# Each does its own set-up: a virtualenv in .venv with xtycore and the
+# first-party plugins installed in editable mode.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.xtycore-installed
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml $(PLUGINS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/xty demo
+
+lint: $(STAMP)
+	$(BIN)/flake8 xtycore tests plugins bench
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info
