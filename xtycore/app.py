@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import traceback
 from pathlib import Path
 from typing import Any, Mapping
 
+import click
 from flask import Flask, abort, g, has_app_context, request
 from werkzeug.utils import import_string
 from sqlalchemy import insert
@@ -14,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from xtycore import config as xconfig
 from xtycore.domain.errors import ConfigurationError
-from xtycore.extensions import configure_sqlite, csrf, db, migrate
+from xtycore.extensions import configure_sqlite, csrf, db
 from xtycore.kernel import Kernel, get_kernel
 from xtycore.plugins import FaultPolicy, Plugins
 from xtycore.registry import Registry
@@ -73,7 +75,6 @@ def configure_database(app: Flask) -> None:
     if uri.startswith("sqlite:///"):
         Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(KERNEL_ROOT / "migrations"), command="_flask_migrate_db")
     if uri.startswith("sqlite"):
         with app.app_context():
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -161,7 +162,24 @@ def configure_jobs(app: Flask) -> None:
 
 def configure_commands(app: Flask) -> None:
     kernel = get_kernel(app)
-    for _plugin, command in kernel.plugins.collect(
+    for plugin, command in kernel.plugins.collect(
         "xtycore_register_commands", policy=FaultPolicy.OPEN, include_disabled=True
     ):
-        app.cli.add_command(command)
+        app.cli.add_command(only_when_enabled(plugin, command))
+
+
+def only_when_enabled(plugin: str, command: click.Command) -> click.Command:
+    """Make a plugin's command refuse to run, with the fix, while the plugin is disabled."""
+    callback = command.callback
+    if callback is None or getattr(callback, "xtycore_guarded", False):
+        return command
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not get_kernel().plugins.is_enabled(plugin):
+            raise click.ClickException(f"plugin {plugin} is disabled: `xty plugins enable {plugin}` first")
+        return callback(*args, **kwargs)
+
+    guarded.xtycore_guarded = True
+    command.callback = guarded
+    return command

@@ -114,7 +114,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"serving the demo shop on http://{host}:{port}/  (Ctrl+C stops it)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    from werkzeug.serving import run_simple
+
+    # the development server is enough for a demo; production runs gunicorn (docs/configuration.md)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 main.add_command(init_command)

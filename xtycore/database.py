@@ -4,6 +4,10 @@ The kernel's revisions carry the branch label ``xtycore``; a plugin's carry
 its plugin name (the entry-point name) and live in the folder its
 ``xtycore_migrations_directory`` hook names. :func:`upgrade` brings the kernel
 and every enabled plugin to head without prompts.
+
+Alembic is driven directly rather than through Flask-Migrate's commands,
+because those upgrade a single head and prompt on branches, while a shop
+always has the kernel's branch plus one per plugin.
 """
 
 from __future__ import annotations

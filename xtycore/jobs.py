@@ -36,6 +36,7 @@ class RegisteredJob:
 def make_huey(app: Flask) -> Huey:
     backend = app.config["JOBS_BACKEND"]
     if backend == "sqlite":
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         return SqliteHuey("xtycore", filename=str(Path(app.instance_path) / "jobs.sqlite"))
     if backend == "redis":
         url = app.config.get("REDIS_URL")

@@ -167,3 +167,10 @@ def test_xtycore_migrations_directory_branch_is_upgraded_when_the_plugin_is_enab
             database.downgrade(app, "acme@base")
             assert "acme_widget" not in inspect(db.engine).get_table_names()
     assert os.path.isdir(versions)
+
+
+def test_xtycore_register_commands_refuses_to_run_while_the_plugin_is_disabled(xty_make_app):
+    app = xty_make_app(plugins={"acme": CommandsPlugin()}, enable=False)
+    result = app.test_cli_runner().invoke(main, ["acme-sync"])
+    assert result.exit_code != 0
+    assert "plugin acme is disabled: `xty plugins enable acme` first" in result.output
