@@ -64,12 +64,27 @@ def upgrade(app: Flask, plugins: Iterable[str] | None = None) -> list[str]:
     """Upgrade the kernel and enabled plugins (or only the named ones) to head."""
     cfg = alembic_config(app)
     # the kernel first: which plugins are enabled is itself stored in its tables
-    command.upgrade(cfg, f"{KERNEL_BRANCH}@head")
+    for head in kernel_heads(cfg):
+        command.upgrade(cfg, head)
     done = [f"{KERNEL_BRANCH}@head"]
     for target in targets(app, plugins)[1:]:
         command.upgrade(cfg, target)
         done.append(target)
     return done
+
+
+def kernel_heads(cfg: Config) -> list[str]:
+    """Head revisions among the kernel's own files.
+
+    Normally one; while branches of work are merged there may briefly be
+    several, and each is upgraded (a merge revision joins them again).
+    """
+    versions = (MIGRATIONS / "versions").resolve()
+    script = ScriptDirectory.from_config(cfg)
+    return [
+        rev.revision for rev in script.get_revisions("heads")
+        if Path(rev.path).resolve().parent == versions
+    ]
 
 
 def downgrade(app: Flask, revision: str) -> None:
