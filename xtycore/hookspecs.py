@@ -114,8 +114,9 @@ def xtycore_register_couriers() -> Sequence[Courier]:
     """Register courier types (快递).
 
     Each object satisfies :class:`xtycore.domain.couriers.Courier`: ``code``,
-    ``name``, ``settings_schema`` and the verbs ``is_eligible``, ``quote``,
-    ``create_waybill``, ``track`` and ``parse_webhook``.
+    ``name``, ``settings_schema``, ``features`` (what it supports: electronic
+    waybills, tracking, pushes, pickup) and the verbs ``is_eligible``,
+    ``quote``, ``create_waybill``, ``track`` and ``parse_webhook``.
 
     :returns: a list of courier objects.
 
@@ -123,12 +124,13 @@ def xtycore_register_couriers() -> Sequence[Courier]:
 
         from marshmallow import Schema, fields
         from xtycore import hookimpl
-        from xtycore.domain.couriers import Quote
+        from xtycore.domain.couriers import CourierFeatures, Quote
         from xtycore.domain.money import Money
 
         class FlatRate:
             code = "flat"
             name = "Flat rate"
+            features = CourierFeatures()
 
             class settings_schema(Schema):
                 price_fen = fields.Integer(required=True)

@@ -19,9 +19,9 @@ from flask import current_app
 from marshmallow import Schema
 
 from xtycore import vault
-from xtycore.domain.couriers import Courier
+from xtycore.domain.couriers import Courier, CourierFeatures
 from xtycore.domain.errors import UnknownCapability
-from xtycore.domain.payments import PaymentGateway
+from xtycore.domain.payments import GatewayFeatures, PaymentGateway
 from xtycore.domain.promotions import PromotionType
 from xtycore.domain.support import SupportChannel
 from xtycore.plugins import FaultPolicy, Plugins
@@ -102,8 +102,10 @@ def capability_problems(kind: Kind, obj: Any) -> list[str]:
     for verb in kind.verbs:
         if not callable(getattr(obj, verb, None)):
             problems.append(f"missing method {verb}()")
-    if kind.name == "payment" and getattr(obj, "features", None) is None:
-        problems.append("features (GatewayFeatures) is missing")
+    if kind.name == "payment" and not isinstance(getattr(obj, "features", None), GatewayFeatures):
+        problems.append("features must be a GatewayFeatures")
+    if kind.name == "courier" and not isinstance(getattr(obj, "features", None), CourierFeatures):
+        problems.append("features must be a CourierFeatures")
     return problems
 
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields
 
 from xtycore import hookimpl
-from xtycore.domain.couriers import Quote
+from xtycore.domain.couriers import CourierFeatures, Quote
 from xtycore.domain.money import Money
 from xtycore.domain.promotions import CartLine, CartSnapshot, PromotionResult
 from xtycore.domain.support import SendResult
@@ -14,6 +14,7 @@ from tests.kernel.capabilities import GatewayPlugin, TestGateway
 
 class Flat:
     code, name = "flat", "Flat rate"
+    features = CourierFeatures()
 
     class settings_schema(Schema):
         price_fen = fields.Integer(required=True)

@@ -104,6 +104,20 @@ class TrackingUpdate:
     response_content_type: str = "application/json"
 
 
+@dataclass(frozen=True)
+class CourierFeatures:
+    """What a courier supports; the back office offers only these actions.
+
+    A courier without ``waybills`` has the merchant type the waybill number
+    the carrier gave them; one without ``tracking`` shows no timeline.
+    """
+
+    waybills: bool = False  #: create_waybill issues electronic waybills (电子面单)
+    tracking: bool = False  #: track returns a timeline
+    webhooks: bool = False  #: parse_webhook accepts tracking pushes
+    pickup: bool = False  #: the customer collects the parcel; no address needed
+
+
 @runtime_checkable
 class Courier(Protocol):
     """A courier type, registered by ``xtycore_register_couriers``."""
@@ -111,6 +125,7 @@ class Courier(Protocol):
     code: ClassVar[str] | str
     name: ClassVar[str] | str
     settings_schema: ClassVar[type[Schema]] | type[Schema]
+    features: CourierFeatures
 
     def is_eligible(self, shipment: ShipmentRequest, settings: Mapping[str, Any]) -> bool:
         """Whether this courier can carry the shipment at all."""
