@@ -435,5 +435,10 @@ def docs_hooks(check: bool, output: str) -> None:
     click.echo(f"wrote {output}")
 
 
+from xtycore.theme_cli import theme_group  # noqa: E402
+
+main.add_command(theme_group)
+
+
 if __name__ == "__main__":  # python -m xtycore.cli
     main()
