@@ -6,7 +6,8 @@ Fixtures:
   in CI) or an SQLite file in a temporary folder. Migrated once per session.
 - ``xty_config``: extra configuration for the app (override it in a conftest).
 - ``xty_make_app(plugins=None, config=None, enable=True)``: build an app with
-  plugin objects registered (name -> module or object) and enabled.
+  plugin objects registered (name -> module or object) and enabled; a name
+  mapped to ``None`` is an installed plugin (entry point) that is only enabled.
 - ``xty_app``, ``xty_client``, ``xty_cli``: an app with no extra plugins, its
   test client and a CLI runner.
 - ``xty_db``: the Flask-SQLAlchemy ``db`` inside an application context.
@@ -90,7 +91,8 @@ def xty_make_app(
         enable: bool = True,
     ):
         settings = {**base_config(xty_database_url), **xty_config, **(config or {})}
-        settings["EXTRA_PLUGINS"] = {**settings.get("EXTRA_PLUGINS", {}), **(plugins or {})}
+        extra = {name: obj for name, obj in (plugins or {}).items() if obj is not None}
+        settings["EXTRA_PLUGINS"] = {**settings.get("EXTRA_PLUGINS", {}), **extra}
         app = create_app(settings, instance_path=str(tmp_path / "instance"))
         url = app.config["SQLALCHEMY_DATABASE_URI"]
         with app.app_context():

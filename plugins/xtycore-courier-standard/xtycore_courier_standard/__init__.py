@@ -1,0 +1,1 @@
+"""Standard shipping methods for xtycore (no carrier API needed)."""
