@@ -29,8 +29,8 @@ COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: An image setting names a file under the theme's static/ (uploads come later).
 IMAGE_PATH = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
 
-_TOP_KEYS = {"name", "label", "version", "parents", "xtycore", "settings", "slots"}
-_SETTING_KEYS = {"type", "default", "label", "help", "choices", "min", "max"}
+MANIFEST_KEYS = {"name", "label", "version", "parents", "xtycore", "settings", "slots"}
+SETTING_KEYS = {"type", "default", "label", "help", "choices", "min", "max"}
 
 
 class ManifestError(ValueError):
@@ -127,9 +127,9 @@ def load_manifest(folder: Path, source: str) -> Theme:
         data = tomllib.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"not valid TOML: {exc}") from exc
-    unknown = sorted(set(data) - _TOP_KEYS)
+    unknown = sorted(set(data) - MANIFEST_KEYS)
     if unknown:
-        raise ManifestError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+        raise ManifestError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(MANIFEST_KEYS))})")
     name = _string(data, "name", required=True)
     if not THEME_NAME.match(name):
         raise ManifestError(f"name {name!r} is not a slug (lowercase letters, digits, hyphens)")
@@ -177,9 +177,9 @@ def _setting(key: str, table: Any) -> SettingSpec:
     where = f"settings.{key}."
     if not isinstance(table, dict):
         raise ManifestError(f"settings.{key} must be a table like [settings.{key}]")
-    unknown = sorted(set(table) - _SETTING_KEYS)
+    unknown = sorted(set(table) - SETTING_KEYS)
     if unknown:
-        raise ManifestError(f"{where}{unknown[0]}: unknown key (known: {', '.join(sorted(_SETTING_KEYS))})")
+        raise ManifestError(f"{where}{unknown[0]}: unknown key (known: {', '.join(sorted(SETTING_KEYS))})")
     kind = table.get("type")
     if kind not in SETTING_TYPES:
         raise ManifestError(f"{where}type must be one of {', '.join(SETTING_TYPES)}")

@@ -52,8 +52,8 @@ REQUIRED_TEMPLATES = ("layout.html", "home.html", "404.html", "500.html")
 
 #: The slots themes render and plugins fill; docs/themes.md lists them with their context.
 STANDARD_SLOTS: dict[str, str] = {
-    "head": "End of <head>: meta tags, stylesheets, analytics snippets.",
-    "body.start": "First thing inside <body>, before the skip link.",
+    "head": "End of `<head>`: meta tags, stylesheets, analytics snippets.",
+    "body.start": "First thing inside `<body>`, before the skip link.",
     "header.before": "Before the site header: announcement bars.",
     "header.after": "After the site header, before the main content.",
     "nav.after": "Inside the main navigation, after the theme's own links.",
@@ -64,18 +64,18 @@ STANDARD_SLOTS: dict[str, str] = {
     "product.before_title": "Product page, above the product name; context: product.",
     "product.after_price": "Product page, below the price: badges, instalments; context: product.",
     "product.after_add_to_cart": "Product page, below the add-to-cart button; context: product.",
-    "product.tabs": "Product page, extra sections after the description, each a <section>; context: product.",
+    "product.tabs": "Product page, extra sections after the description, each a `<section>`; context: product.",
     "product.bottom": "End of the product page: recommendations, reviews; context: product.",
     "cart.after_lines": "Cart page, below the cart lines; context: cart.",
     "cart.after_totals": "Cart page, below the totals: coupon hints, trust badges; context: cart.",
     "checkout.after_summary": "Checkout page, below the order summary; context: checkout.",
     "order.confirmation": "Order confirmation page, below the order details; context: order.",
-    "account.menu": "Customer account menu, extra links (each an <li>); context: customer.",
+    "account.menu": "Customer account menu, extra links (each an `<li>`); context: customer.",
     "account.dashboard": "Customer account overview, extra panels; context: customer.",
     "error.after_message": "404 and 500 pages, below the message; context: error.",
     "footer.before": "Before the site footer.",
     "footer.after": "After the site footer.",
-    "body.end": "Last thing before </body>: deferred scripts.",
+    "body.end": "Last thing before `</body>`: deferred scripts.",
 }
 
 
