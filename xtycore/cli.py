@@ -439,6 +439,9 @@ from xtycore.theme_cli import theme_group  # noqa: E402
 
 main.add_command(theme_group)
 
+from xtycore.catalog_cli import catalog_group  # noqa: E402
+main.add_command(catalog_group)
+
 
 if __name__ == "__main__":  # python -m xtycore.cli
     main()

@@ -44,6 +44,7 @@ BUILTIN_PLUGINS = (
     "xtycore.builtin.normalize",
     "xtycore.builtin.order_numbers",
     "xtycore.builtin.maintenance",
+    "xtycore.builtin.review",
 )
 
 

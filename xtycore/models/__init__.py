@@ -8,3 +8,6 @@ from xtycore.models.kernel import (  # noqa: F401
     PluginState,
     Setting,
 )
+from xtycore.models.catalog import (  # noqa: F401
+    BannedWord, Brand, Category, Product, ProductImage, ReviewDecision, ReviewFinding, Tag, Variant, product_tag,
+)
