@@ -125,13 +125,17 @@ def _flush_failures(exc: BaseException | None) -> None:
 
 
 def configure_security(app: Flask) -> None:
+    from xtycore import security
+
     csrf.init_app(app)
+    security.init_app(app)
 
 
 def configure_blueprints(app: Flask) -> None:
-    from xtycore.web import storefront
+    from xtycore.web import account, storefront
 
     app.register_blueprint(storefront.bp)
+    app.register_blueprint(account.bp)
     kernel = get_kernel(app)
     for plugin, blueprint in kernel.plugins.collect(
         "xtycore_register_blueprints", policy=FaultPolicy.OPEN, include_disabled=True, app=app

@@ -60,6 +60,41 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     #: Set true behind HTTPS.
     SESSION_COOKIE_SECURE = False
+    #: Seconds a "remember me" login lasts (Flask-Login's cookie).
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    #: Set true behind HTTPS.
+    REMEMBER_COOKIE_SECURE = False
+    #: Rate limits on logins, registrations and password-reset requests (Flask-Limiter).
+    RATELIMIT_ENABLED = True
+    #: Where rate-limit counters live: ``memory://`` (one process) or a ``redis://`` URL.
+    #: None: ``REDIS_URL`` when it is set, otherwise ``memory://``.
+    RATELIMIT_STORAGE_URI: str | None = None
+    #: Login attempts allowed per client address and, separately, per account (email or mobile).
+    ACCOUNT_LOGIN_LIMITS = "10 per minute; 50 per hour"
+    #: Password-reset requests allowed per client address and, separately, per email address.
+    ACCOUNT_RESET_LIMITS = "5 per hour"
+    #: Registrations allowed per client address.
+    ACCOUNT_REGISTER_LIMITS = "20 per hour"
+    #: Seconds a password-reset link stays valid.
+    PASSWORD_RESET_MAX_AGE = 3600
+    #: argon2id cost parameters; hashes made with other values are upgraded at the next login.
+    PASSWORD_HASH_TIME_COST = 3
+    #: argon2id memory per hash, in KiB (64 MiB).
+    PASSWORD_HASH_MEMORY_COST = 65536
+    PASSWORD_HASH_PARALLELISM = 4
+    #: Outgoing mail (password reset links, account notices) over SMTP.
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    #: STARTTLS after connecting (port 587 usually).
+    MAIL_USE_TLS = False
+    #: TLS from the first byte (port 465, e.g. QQ Mail, 163 Mail).
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    #: The From address of every message.
+    MAIL_DEFAULT_SENDER = "noreply@localhost"
+    #: Seconds to wait for the mail server before giving up.
+    MAIL_TIMEOUT = 10
 
 
 def instance_path_from_env(default: str | os.PathLike | None = None) -> Path:

@@ -1,0 +1,1 @@
+"""marshmallow schemas: form and API input, import validation, plugin and theme settings."""
