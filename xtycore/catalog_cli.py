@@ -63,7 +63,7 @@ def _progress_bar(stack: contextlib.ExitStack) -> Callable[[int, int], None]:
             return
         if not bars:
             bars.append(stack.enter_context(click.progressbar(
-                length=total, label="writing products", file=click.get_text_stream("stderr"))))
+                length=total, label="writing products", file=sys.stderr)))
         bars[0].update(1)
 
     return progress

@@ -13,7 +13,7 @@ from xtycore.extensions import db, transaction
 from xtycore.models import ProductImage
 from xtycore.services import catalog, catalog_review
 
-DESCRIPTION = "<p>明前特级龙井，产自杭州西湖产区，手工炒制，香气清高持久。</p>"
+DESCRIPTION = "<p>精选原料，用心制作，品质稳定，适合日常饮用与馈赠亲友。</p>"
 _skus = itertools.count(1)
 
 

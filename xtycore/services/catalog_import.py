@@ -200,7 +200,7 @@ class RowSchema(Schema):
     barcode = fields.String(validate=validate.Length(max=64))
     stock = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _weight_read(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("weight") and data.get("weight_grams") is None:
             raise ValidationError(f"cannot read {data['weight']!r} as a weight; write e.g. 500g, 1.5kg, 2斤",
