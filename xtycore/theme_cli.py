@@ -16,14 +16,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import xtycore
-from xtycore.theme_manifest import THEME_NAME
+from xtycore.theme_manifest import THEME_NAME, search_folders
 from xtycore.themes import (
     activate_theme,
     active_theme_name,
     get_themes,
     render,
     save_theme_settings,
-    search_folders,
     theme_settings,
 )
 from xtycore.web.storefront import PAGE_SAMPLES

@@ -1,27 +1,35 @@
-"""A theme's manifest, ``theme.toml``, and the settings schema it declares.
+"""Finding themes and reading their manifests, ``theme.toml``, with the settings they declare.
 
-The file format's rules live here, apart from discovery and rendering in
-:mod:`xtycore.themes`, so a designer's question "what may theme.toml say?"
-has one short answer (and docs/themes.md repeats it). A manifest that breaks
-a rule raises :class:`ManifestError` with a sentence naming the key; the
-caller reports the theme as broken and the shop starts without it.
+Where themes come from and what theme.toml may say live here, apart from the
+lookup chain and rendering in :mod:`xtycore.themes`, so a designer's question
+"why is my theme not found?" has one short answer (docs/themes.md repeats
+it). A manifest that breaks a rule raises :class:`ManifestError` with a
+sentence naming the key; :func:`find_themes` turns that into a
+:class:`ThemeProblem` and the shop starts without the theme.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
+from importlib import metadata, util
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
+from flask import Flask
 from marshmallow import Schema, ValidationError, fields, validate
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 import xtycore
 
+log = logging.getLogger("xtycore.themes")
+
 MANIFEST = "theme.toml"
+ENTRY_POINT_GROUP = "xtycore.themes"
 #: Theme names are slugs: they appear in URLs and as template prefixes.
 THEME_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SETTING_TYPES = ("string", "text", "color", "boolean", "integer", "choice", "image")
@@ -209,3 +217,76 @@ def _check_defaults(settings: Mapping[str, SettingSpec], theme: str) -> None:
             schema.load({key: default})
         except ValidationError as exc:
             raise ManifestError(f"settings.{key}.default: {exc.messages[key][0]}") from exc
+
+
+@dataclass(frozen=True)
+class ThemeProblem:
+    """A theme folder or entry point that could not be loaded, and why."""
+
+    name: str
+    file: str
+    reason: str
+
+
+def search_folders(app: Flask) -> list[tuple[Path, str]]:
+    """Folders holding theme folders, first wins, each with the source label `xty theme list` shows."""
+    folders = [(Path(app.instance_path) / "themes", "instance"), (Path.cwd() / "themes", "cwd")]
+    folders += [(Path(p), "THEME_PATHS") for p in app.config["THEME_PATHS"]]
+    checkout = Path(xtycore.__file__).resolve().parents[1] / "themes"
+    if checkout.is_dir():
+        folders.append((checkout, "checkout"))
+    return folders
+
+
+def _folder_candidates(app: Flask) -> Iterator[tuple[Path, str]]:
+    """(theme folder, source) for every folder with a theme.toml, in order of precedence."""
+    for root, source in search_folders(app):
+        if root.is_dir():
+            for folder in sorted(root.iterdir()):
+                if (folder / MANIFEST).is_file():
+                    yield folder, source
+
+
+def _entry_point_candidates(problems: list[ThemeProblem]) -> Iterator[tuple[Path, str]]:
+    """(theme folder, source) for each ``xtycore.themes`` entry point: its module's folder.
+
+    The module is located, not imported: a theme is files, not code.
+    """
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        source = f"entry point {ep.dist.metadata['Name'] if ep.dist is not None else ep.value}"
+        try:
+            spec = util.find_spec(ep.value)
+        except (ImportError, ValueError) as exc:
+            problems.append(ThemeProblem(ep.name, ep.value, f"cannot locate module: {exc}"))
+            continue
+        if spec is None:
+            problems.append(ThemeProblem(ep.name, ep.value, f"no module named {ep.value!r}"))
+        elif spec.origin is not None:
+            yield Path(spec.origin).parent, source
+        else:  # a namespace package: its first folder
+            yield Path(list(spec.submodule_search_locations or ["."])[0]), source
+
+
+def find_themes(app: Flask) -> tuple[dict[str, Theme], list[ThemeProblem]]:
+    """Find every theme; a broken manifest becomes a :class:`ThemeProblem`, never an error."""
+    themes: dict[str, Theme] = {}
+    problems: list[ThemeProblem] = []
+    seen: set[Path] = set()
+    candidates = itertools.chain(_folder_candidates(app), _entry_point_candidates(problems))
+    for folder, source in candidates:
+        resolved = folder.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        try:
+            theme = load_manifest(resolved, source)
+        except (OSError, ManifestError) as exc:
+            problems.append(ThemeProblem(folder.name, str(resolved / MANIFEST), str(exc)))
+            continue
+        if theme.name in themes:
+            log.info("theme %s in %s is shadowed by %s", theme.name, resolved, themes[theme.name].path)
+            continue
+        themes[theme.name] = theme
+    for problem in problems:
+        log.error("theme %s (%s) is broken: %s", problem.name, problem.file, problem.reason)
+    return themes, problems

@@ -16,14 +16,12 @@ designer's guide to all of this.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import threading
 from dataclasses import dataclass
-from importlib import metadata, util
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from flask import Flask, abort, current_app, has_request_context, request, send_from_directory, url_for
 from flask.signals import before_render_template, template_rendered
@@ -33,15 +31,12 @@ from markupsafe import Markup
 from marshmallow import Schema, ValidationError
 from werkzeug.security import safe_join
 
-import xtycore
 from xtycore.domain.errors import ConfigurationError, InvalidSettings
 from xtycore.kernel import get_kernel
-from xtycore.theme_manifest import MANIFEST, ManifestError, SettingSpec, Theme, load_manifest
-from xtycore.theme_manifest import settings_schema
+from xtycore.theme_manifest import SettingSpec, Theme, ThemeProblem, find_themes, settings_schema
 
 log = logging.getLogger("xtycore.themes")
 
-ENTRY_POINT_GROUP = "xtycore.themes"
 ACTIVE_THEME_KEY = "theme.active"
 SETTINGS_KEY_PREFIX = "theme.settings."
 STATIC_ENDPOINT = "theme_static"
@@ -84,15 +79,6 @@ class ThemeError(ConfigurationError):
 
 
 @dataclass(frozen=True)
-class ThemeProblem:
-    """A theme folder or entry point that could not be loaded, and why."""
-
-    name: str
-    file: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class ThemeView:
     """What templates see as ``theme``: the rendering theme and its effective settings."""
 
@@ -114,72 +100,8 @@ class ShopView:
 
 
 # --------------------------------------------------------------------------
-# discovery
+# the lookup chain
 # --------------------------------------------------------------------------
-
-
-def search_folders(app: Flask) -> list[tuple[Path, str]]:
-    """Folders holding theme folders, first wins, each with the source label `xty theme list` shows."""
-    folders = [(Path(app.instance_path) / "themes", "instance"), (Path.cwd() / "themes", "cwd")]
-    folders += [(Path(p), "THEME_PATHS") for p in app.config["THEME_PATHS"]]
-    checkout = Path(xtycore.__file__).resolve().parents[1] / "themes"
-    if checkout.is_dir():
-        folders.append((checkout, "checkout"))
-    return folders
-
-
-def _folder_candidates(app: Flask) -> Iterator[tuple[Path, str]]:
-    """(theme folder, source) for every folder with a theme.toml, in order of precedence."""
-    for root, source in search_folders(app):
-        if root.is_dir():
-            for folder in sorted(root.iterdir()):
-                if (folder / MANIFEST).is_file():
-                    yield folder, source
-
-
-def _entry_point_candidates(problems: list[ThemeProblem]) -> Iterator[tuple[Path, str]]:
-    """(theme folder, source) for each ``xtycore.themes`` entry point: its module's folder.
-
-    The module is located, not imported: a theme is files, not code.
-    """
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        source = f"entry point {ep.dist.metadata['Name'] if ep.dist is not None else ep.value}"
-        try:
-            spec = util.find_spec(ep.value)
-        except (ImportError, ValueError) as exc:
-            problems.append(ThemeProblem(ep.name, ep.value, f"cannot locate module: {exc}"))
-            continue
-        if spec is None:
-            problems.append(ThemeProblem(ep.name, ep.value, f"no module named {ep.value!r}"))
-        elif spec.origin is not None:
-            yield Path(spec.origin).parent, source
-        else:  # a namespace package: its first folder
-            yield Path(list(spec.submodule_search_locations or ["."])[0]), source
-
-
-def discover(app: Flask) -> ThemeManager:
-    """Find every theme; a broken manifest becomes a :class:`ThemeProblem`, never an error."""
-    themes: dict[str, Theme] = {}
-    problems: list[ThemeProblem] = []
-    seen: set[Path] = set()
-    candidates = itertools.chain(_folder_candidates(app), _entry_point_candidates(problems))
-    for folder, source in candidates:
-        resolved = folder.resolve()
-        if resolved in seen:
-            continue
-        seen.add(resolved)
-        try:
-            theme = load_manifest(resolved, source)
-        except (OSError, ManifestError) as exc:
-            problems.append(ThemeProblem(folder.name, str(resolved / MANIFEST), str(exc)))
-            continue
-        if theme.name in themes:
-            log.info("theme %s in %s is shadowed by %s", theme.name, resolved, themes[theme.name].path)
-            continue
-        themes[theme.name] = theme
-    for problem in problems:
-        log.error("theme %s (%s) is broken: %s", problem.name, problem.file, problem.reason)
-    return ThemeManager(app, themes, problems)
 
 
 def resolve_chain(name: str, themes: Mapping[str, Theme]) -> tuple[Theme, ...]:
@@ -275,21 +197,25 @@ class ThemeManager:
         return specs
 
     def settings_schema(self, name: str) -> type[Schema]:
-        with self._lock:
-            if name not in self._schemas:
-                self._schemas[name] = settings_schema(self.settings_specs(name), name)
-            return self._schemas[name]
+        """The marshmallow schema class of the theme's settings (the admin renders its form)."""
+        schema = self._schemas.get(name)
+        if schema is None:
+            with self._lock:
+                schema = self._schemas.setdefault(name, settings_schema(self.settings_specs(name), name))
+        return schema
 
     def declared_slots(self, name: str) -> frozenset[str]:
         return frozenset(slot for theme in self.chain(name) for slot in theme.slots)
 
     def environment(self, name: str) -> Environment:
         """The theme's Jinja environment, built on first use (after every blueprint is registered)."""
-        with self._lock:
-            env = self._environments.get(name)
-            if env is None:
-                env = self._environments[name] = self._build_environment(name)
-            return env
+        env = self._environments.get(name)  # the lock only guards the first build
+        if env is None:
+            with self._lock:
+                env = self._environments.get(name)
+                if env is None:
+                    env = self._environments[name] = self._build_environment(name)
+        return env
 
     def _build_environment(self, name: str) -> Environment:
         chain = self.chain(name)
@@ -307,6 +233,11 @@ class ThemeManager:
         if key not in self._reported:
             self._reported.add(key)
             log.error(message)
+
+
+def discover(app: Flask) -> ThemeManager:
+    """Find every theme once, at start-up; broken ones are logged and left out."""
+    return ThemeManager(app, *find_themes(app))
 
 
 def get_themes(app: Flask | None = None) -> ThemeManager:

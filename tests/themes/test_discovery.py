@@ -3,8 +3,8 @@
 import pytest
 
 from xtycore.kernel import get_kernel
-from xtycore.theme_manifest import ManifestError, load_manifest
-from xtycore.themes import render, search_folders
+from xtycore.theme_manifest import ManifestError, load_manifest, search_folders
+from xtycore.themes import render
 
 from tests.distributions import write_distribution
 
