@@ -138,12 +138,13 @@ class ThemeManager:
         self.app = app
         self.themes = dict(themes)
         self.problems = list(problems)
-        self._chains: dict[str, tuple[Theme, ...] | ThemeError] = {}
+        #: name -> its chain, or why it has none (kept as text: a fresh error is raised each time)
+        self._chains: dict[str, tuple[Theme, ...] | str] = {}
         for name in self.themes:
             try:
                 self._chains[name] = resolve_chain(name, self.themes)
             except ThemeError as exc:
-                self._chains[name] = exc
+                self._chains[name] = str(exc)
         self._environments: dict[str, Environment] = {}
         self._schemas: dict[str, type[Schema]] = {}
         self._lock = threading.Lock()
@@ -162,8 +163,8 @@ class ThemeManager:
         """The theme and its ancestors; :class:`ThemeError` if one is missing or they form a cycle."""
         self.get(name)
         result = self._chains[name]
-        if isinstance(result, ThemeError):
-            raise result
+        if isinstance(result, str):
+            raise ThemeError(result)
         return result
 
     def activation_error(self, name: str) -> str:
