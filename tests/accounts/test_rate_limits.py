@@ -1,4 +1,9 @@
+import pytest
+import redis
+from limits.storage import MemoryStorage
+
 from tests.accounts.helpers import login, signed_up
+from xtycore.security import limiter
 
 
 def test_the_eleventh_login_attempt_in_a_minute_from_one_address_gets_429(xty_app):
@@ -53,3 +58,27 @@ def test_viewing_the_login_page_does_not_use_up_attempts(xty_app):
     for _ in range(15):
         assert client.get("/account/login").status_code == 200
     assert login(client).status_code == 422
+
+
+def redis_available(url):
+    try:
+        return redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        return False
+
+
+def test_counters_live_in_process_memory_unless_redis_is_configured(xty_make_app):
+    assert isinstance(limiter(xty_make_app()).storage, MemoryStorage)
+
+
+def test_with_redis_every_node_counts_against_the_same_limit(xty_make_app):
+    url = "redis://127.0.0.1:6379/14"
+    if not redis_available(url):
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    node_a, node_b = xty_make_app(config={"REDIS_URL": url}), xty_make_app(config={"REDIS_URL": url})
+    assert not isinstance(limiter(node_a).storage, MemoryStorage)
+    for attempt in range(10):
+        node = node_a if attempt % 2 else node_b
+        assert login(node.test_client()).status_code == 422
+    assert login(node_a.test_client()).status_code == 429
+    assert login(node_b.test_client()).status_code == 429
