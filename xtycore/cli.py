@@ -442,6 +442,9 @@ main.add_command(theme_group)
 from xtycore.catalog_cli import catalog_group  # noqa: E402
 main.add_command(catalog_group)
 
+from xtycore.scaffold import plugin_group  # noqa: E402
+main.add_command(plugin_group)
+
 
 if __name__ == "__main__":  # python -m xtycore.cli
     main()
