@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -130,3 +132,36 @@ def test_the_overview_shows_the_default_address(xty_app, client):
     add(client)
     html = client.get("/account/").get_data(as_text=True)
     assert "广东省深圳市南山区" in html
+
+
+def test_simultaneous_default_changes_leave_exactly_one_default(xty_app):
+    from tests.accounts.helpers import ADDRESS as FIELDS
+    from xtycore.domain.addresses import ChineseAddress
+    from xtycore.services.accounts import register
+
+    with xty_app.test_request_context():
+        customer_id = register(email="busy@example.cn", password="a long password").id
+        address_ids = [
+            addresses.add_address(customer_id, ChineseAddress(**{**FIELDS, "recipient": f"人{n}"})).id
+            for n in range(6)
+        ]
+    barrier = threading.Barrier(len(address_ids))
+    failures = []
+
+    def choose(address_id):
+        with xty_app.app_context():
+            barrier.wait()
+            try:
+                addresses.set_default_address(customer_id, address_id)
+            except Exception as exc:  # collected and asserted below: the test must see every failure
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=choose, args=(address_id,)) for address_id in address_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sum(default for _, default in book(xty_app, "busy@example.cn")) == 1
