@@ -38,8 +38,8 @@ def import_command(file: Path, skip_invalid: bool, dry_run: bool) -> None:
         click.echo(f"error {error}", err=True)
     products = len(report.created) + len(report.updated)
     if dry_run:
-        click.echo(f"dry run: {report.rows} rows; would create {len(report.created)} and update "
-                   f"{len(report.updated)} products; {len(report.errors)} errors; nothing written")
+        click.echo(f"dry run: {report.rows} rows; would create {report.would_create} and update "
+                   f"{len(report.would_update)} products; {len(report.errors)} errors; nothing written")
     elif not report.written:
         click.echo(f"{len(report.errors)} errors: nothing imported. Fix the rows above, "
                    "or use --skip-invalid to import the valid products", err=True)

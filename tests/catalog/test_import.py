@@ -100,9 +100,14 @@ def test_reimporting_updates_by_sku_instead_of_duplicating(app, tmp_path):
 
 
 def test_a_dry_run_validates_and_counts_but_writes_nothing(app, tmp_path):
-    report = import_file(write_csv(tmp_path, GOOD), dry_run=True)
-    assert report.errors == [] and len(report.created) == 2 and not report.written
+    path = write_csv(tmp_path, GOOD)
+    report = import_file(path, dry_run=True)
+    assert (report.errors, report.would_create, report.would_update, report.written) == ([], 2, [], False)
     assert count(Product) == 0
+    import_file(path)
+    again = import_file(path, dry_run=True)
+    assert (again.would_create, sorted(again.would_update)) == (0, sorted(db.session.execute(
+        select(Product.id)).scalars()))
 
 
 def test_rows_of_one_product_must_agree_and_skus_must_not_repeat(app, tmp_path):
@@ -182,3 +187,10 @@ def test_a_large_import_shows_progress(app, tmp_path, xty_cli):
     result = xty_cli.invoke(main, ["catalog", "import", str(write_csv(tmp_path, lines))])
     assert result.exit_code == 0, result.output
     assert "writing products" in result.output and "imported 60 products" in result.output
+
+
+def test_the_dry_run_command_reports_what_it_would_do(app, tmp_path, xty_cli):
+    result = xty_cli.invoke(main, ["catalog", "import", str(write_csv(tmp_path, GOOD)), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "dry run: 3 rows; would create 2 and update 0 products; 0 errors; nothing written" in result.output
+    assert count(Product) == 0

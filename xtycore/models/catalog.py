@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
+    JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,7 +82,7 @@ class Product(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
     title_en: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     slug: Mapped[str] = mapped_column(String(220), nullable=False, unique=True)
     subtitle: Mapped[str] = mapped_column(String(300), nullable=False, default="")
@@ -114,6 +114,10 @@ class Product(db.Model):
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product", order_by="ProductImage.position, ProductImage.id", cascade="all, delete-orphan"
     )
+
+
+#: duplicate-title review compares titles case-insensitively
+Index("ix_xty_product_lower_title", func.lower(Product.title))
 
 
 class Variant(db.Model):

@@ -227,7 +227,11 @@ class VariantInput:
 
 @dataclass
 class ProductInput:
-    """A validated product with its variants; ``None`` fields are left as they are on update."""
+    """A validated product with its variants.
+
+    On update, ``None`` leaves a field as it is, except ``purchase_limit``,
+    where ``None`` means no limit: it is always written.
+    """
 
     title: str
     variants: list[VariantInput]

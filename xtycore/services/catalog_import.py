@@ -17,6 +17,7 @@ except archived ones, which are updated but stay off sale.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -65,6 +66,8 @@ class ImportReport:
     skipped_products: int = 0
     dry_run: bool = False
     written: bool = False
+    would_create: int = 0  #: a dry run's count of new products
+    would_update: list[int] = field(default_factory=list)  #: a dry run's existing products it would change
 
     def count(self, status: ProductStatus) -> int:
         return sum(1 for s in self.statuses.values() if s == status.value)
@@ -105,7 +108,7 @@ def _read_csv(path: Path) -> Iterator[Row]:
         raise CatalogError(
             f"{path.name} is not UTF-8; in Excel save it as 'CSV UTF-8 (逗号分隔)', not plain 'CSV'"
         ) from None
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [(name or "").strip().lower() for name in reader.fieldnames or []]
     unknown = [name for name in header if name and name not in CSV_COLUMNS]
     if unknown or "sku" not in header:
@@ -386,11 +389,8 @@ def import_file(
     report.skipped_products = len(groups) - len(good)
     report.errors.sort(key=lambda e: e.line)
     if dry_run:
-        for group in good:
-            if group.existing is None:
-                report.created.append(0)
-            else:
-                report.updated.append(group.existing.id)
+        report.would_update = [g.existing.id for g in good if g.existing is not None]
+        report.would_create = len(good) - len(report.would_update)
         return report
     if report.errors and not skip_invalid:
         return report
@@ -406,7 +406,7 @@ def _write_all(
     try:
         with transaction() as session:
             for done, group in enumerate(groups, start=1):
-                written_before = len(files.written)
+                written_before, replaced_before = len(files.written), len(files.replaced)
                 try:
                     if skip_invalid:
                         with session.begin_nested():
@@ -417,6 +417,7 @@ def _write_all(
                     for saved in files.written[written_before:]:
                         saved.remove()
                     del files.written[written_before:]
+                    del files.replaced[replaced_before:]
                     message = str(exc.orig) if isinstance(exc, IntegrityError) else str(exc)
                     report.errors.append(RowError(group.first.line, "", message, group.first.where))
                     if not skip_invalid:

@@ -109,7 +109,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_xty_product")),
         sa.UniqueConstraint("slug", name=op.f("uq_xty_product_slug")),
     )
-    op.create_index(op.f("ix_xty_product_title"), "xty_product", ["title"])
+    op.create_index("ix_xty_product_lower_title", "xty_product", [sa.text("lower(title)")])
     op.create_index(op.f("ix_xty_product_brand_id"), "xty_product", ["brand_id"])
     op.create_index(op.f("ix_xty_product_category_id"), "xty_product", ["category_id"])
     op.create_index("ix_xty_product_status_published_at", "xty_product", ["status", "published_at"])
