@@ -57,15 +57,17 @@ _migrated: set[str] = set()
 
 def reset_database(app) -> None:
     """Empty every table the app knows and restore the kernel's single state row."""
-    from sqlalchemy import text
+    from sqlalchemy import inspect, text
 
     from xtycore.extensions import db
     from xtycore.models import KernelState
 
     with app.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
+            # a plugin's models are known before its branch is migrated (it never was enabled)
+            existing = set(inspect(conn).get_table_names())
+            tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -37,9 +37,13 @@ discounts never exceed the cart. Every suite also registers the plugin through
 a real application (``xty_make_app``) and checks that the capability is
 offered once the plugin is enabled, and not before.
 
-Fixtures with a default (``payment_request``) are defined on the suite class;
-override them in the subclass, not in a ``conftest.py``, because a fixture of
-the class wins over one of a conftest.
+Fixtures with a default (``plugin_name``, ``payment_request``) are defined on
+the suite class; override them in the subclass, not in a ``conftest.py``,
+because a fixture of the class wins over one of a conftest. ``plugin_name``
+is the entry-point name when the plugin is installed (it is then loaded
+through its entry point, as in production) and ``conformance_under_test``
+otherwise; a plugin with migrations that is tested uninstalled overrides it
+with its entry-point name, which names its Alembic branch.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ __all__ = [
 SignedWebhook = Callable[[str, Money], WebhookRequest]
 SignedInbound = Callable[[], WebhookRequest]
 
-#: The plugin name the kernel registration test registers ``plugin_module`` under.
+#: The name the kernel registration test gives a plugin that is not installed.
 UNDER_TEST = "conformance_under_test"
 
 #: Name parts that suggest a secret; ``*_public_key`` is exempt (public keys are not secret).
@@ -167,13 +171,13 @@ def garbage_requests() -> dict[str, WebhookRequest]:
 
 
 def _installed_names(plugin: Any) -> list[str]:
-    """Entry-point names that load ``plugin``, so the installed copy can be kept out of the way."""
+    """Entry-point names that load ``plugin`` (a module), sorted."""
     if not isinstance(plugin, ModuleType):
         return []
-    return [
+    return sorted(
         ep.name for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
         if ep.value.split(":")[0] == plugin.__name__
-    ]
+    )
 
 
 class _CapabilityConformance:
@@ -239,27 +243,36 @@ class _CapabilityConformance:
                 schema.load({**settings, key: _WrongType()})
             assert key in refused.value.messages
 
+    @pytest.fixture
+    def plugin_name(self, plugin_module) -> str:
+        """The name to register ``plugin_module`` under: its entry-point name when installed.
+
+        Override it with the entry-point name when the plugin has migrations
+        and is not installed while testing: its Alembic branch is named after it.
+        """
+        installed = _installed_names(plugin_module)
+        return installed[0] if installed else UNDER_TEST
+
     def test_the_plugin_registers_the_capability_through_the_kernel(
-        self, capability, plugin_module, xty_make_app, xty_config
+        self, capability, plugin_module, plugin_name, xty_make_app
     ):
         from xtycore.kernel import get_kernel
         from xtycore.services.plugins import set_enabled
 
-        blocked = [*xty_config.get("BLOCKED_PLUGINS", ()), *_installed_names(plugin_module)]
-        app = xty_make_app(
-            plugins={UNDER_TEST: plugin_module}, config={"BLOCKED_PLUGINS": blocked}, enable=False
-        )
+        # an installed plugin is tested as installed: found through its entry point
+        installed = plugin_name in _installed_names(plugin_module)
+        app = xty_make_app(plugins={plugin_name: None if installed else plugin_module}, enable=False)
         kernel = get_kernel(app)
-        record = kernel.plugins.get(UNDER_TEST)
+        record = kernel.plugins.get(plugin_name)
         assert record is not None and record.loaded, f"the plugin is blocked: {record and record.reason}"
         with app.app_context():
             offered = {t.code for t in kernel.registry.types(self.kind)}
             assert capability.code not in offered, "an installed plugin must stay off until enabled"
-            set_enabled(UNDER_TEST, True, actor="conformance")
+            set_enabled(plugin_name, True, actor="conformance")
         with app.app_context():
             offered_now = {t.code: t for t in kernel.registry.types(self.kind)}
         assert capability.code in offered_now, f"no {self.kind} type {capability.code!r} once enabled"
-        assert offered_now[capability.code].plugin == UNDER_TEST
+        assert offered_now[capability.code].plugin == plugin_name
         assert type(offered_now[capability.code].obj) is type(capability)
 
 
@@ -277,8 +290,9 @@ class PaymentGatewayConformance(_CapabilityConformance):
       accept. The payment id and the amount (minor units or decimal) must
       appear in the body, form or query, so the suite can tamper with them.
 
-    Fixture with a default, overridable in the subclass: ``payment_request``
-    (88.00 in the first of ``features.currencies``).
+    Fixtures with a default, overridable in the subclass: ``plugin_name``
+    (see the module's documentation) and ``payment_request`` (88.00 in the
+    first of ``features.currencies``).
     """
 
     kind = "payment"
@@ -372,6 +386,8 @@ class CourierConformance(_CapabilityConformance):
     - ``settings``: a valid settings mapping, as the merchant would submit it;
     - ``shipment``: a :class:`~xtycore.domain.couriers.ShipmentRequest` the
       courier serves under ``settings`` (eligible, with at least one quote).
+
+    Fixture with a default, overridable in the subclass: ``plugin_name``.
     """
 
     kind = "courier"
@@ -423,6 +439,8 @@ class PromotionTypeConformance(_CapabilityConformance):
     - ``qualifying_cart``: a :class:`~xtycore.domain.promotions.CartSnapshot`
       the promotion applies to under ``settings``;
     - ``non_qualifying_cart``: one it does not apply to.
+
+    Fixture with a default, overridable in the subclass: ``plugin_name``.
     """
 
     kind = "promotion"
@@ -488,6 +506,8 @@ class SupportChannelConformance(_CapabilityConformance):
       channel signs it under ``settings``. The first message's id, text or
       sender must appear in the body, form or query, so the suite can tamper
       with it.
+
+    Fixture with a default, overridable in the subclass: ``plugin_name``.
     """
 
     kind = "support"
