@@ -136,6 +136,9 @@ def configure_blueprints(app: Flask) -> None:
 
     app.register_blueprint(storefront.bp)
     app.register_blueprint(account.bp)
+    from xtycore.web import cart, orders
+    app.register_blueprint(cart.bp)
+    app.register_blueprint(orders.bp)
     kernel = get_kernel(app)
     for plugin, blueprint in kernel.plugins.collect(
         "xtycore_register_blueprints", policy=FaultPolicy.OPEN, include_disabled=True, app=app

@@ -95,6 +95,16 @@ class DefaultConfig:
     MAIL_DEFAULT_SENDER = "noreply@localhost"
     #: Seconds to wait for the mail server before giving up.
     MAIL_TIMEOUT = 10
+    #: Visitors may check out without an account (they get a signed link to their order).
+    ALLOW_GUEST_CHECKOUT = True
+    #: Minutes an unpaid order holds its stock before it is cancelled automatically.
+    ORDER_PAYMENT_TIMEOUT_MINUTES = 30
+    #: Days a guest's signed order link keeps working.
+    ORDER_LINK_MAX_AGE_DAYS = 90
+    #: Days a visitor's cart is kept after its last change (customers' carts are kept).
+    CART_RETENTION_DAYS = 30
+    #: Most units of one variant a cart line may hold.
+    CART_MAX_LINE_QUANTITY = 99
 
 
 def instance_path_from_env(default: str | os.PathLike | None = None) -> Path:

@@ -45,6 +45,7 @@ BUILTIN_PLUGINS = (
     "xtycore.builtin.order_numbers",
     "xtycore.builtin.maintenance",
     "xtycore.builtin.review",
+    "xtycore.builtin.order_jobs",
 )
 
 

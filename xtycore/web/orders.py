@@ -1,0 +1,200 @@
+"""Order pages: a customer's orders under ``/account/orders``, a guest's through a signed
+link (``/orders/<token>``, also the confirmation page after checkout), cancelling
+before shipping, and paying an unpaid order.
+
+Thin handlers over :mod:`xtycore.services.orders` and
+:mod:`xtycore.services.checkout`. Another customer's order is a 404, exactly
+like an order that does not exist. Every POST is CSRF-checked by CSRFProtect.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from xtycore.domain.errors import XtyError
+from xtycore.domain.payments import Flow, PaymentAction
+from xtycore.domain.states import InvalidTransition, OrderStatus
+from xtycore.models import Order
+from xtycore.security import current_customer, customer_required
+from xtycore.services import checkout, orders
+from xtycore.themes import render
+
+log = logging.getLogger("xtycore.web.orders")
+
+bp = Blueprint("orders", __name__)
+
+#: Session key: order number -> what an offline payment method told the customer to do.
+PAYMENT_NOTES_KEY = "xty_payment_notes"
+#: The route the payments module serves QR images from (``?content=``); no image until it exists.
+QR_IMAGE_ENDPOINT = "payments.qr_image"
+ORDERS_PER_PAGE = 20
+
+
+@bp.after_request
+def private(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+# --------------------------------------------------------------------------
+# helpers shared with the checkout
+# --------------------------------------------------------------------------
+
+
+def link_url(order: Order, **values: Any) -> str:
+    """The order's signed page: a guest's only way in, and the confirmation page for everyone."""
+    return url_for("orders.view", token=orders.order_link_token(order), **values)
+
+
+def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) -> dict[str, Any]:
+    """What the order pages show: the order, what may be done with it, and where to post it."""
+    notes = session.get(PAYMENT_NOTES_KEY) or {}
+    pending = order.status == OrderStatus.PENDING_PAYMENT.value
+    return {
+        "order": order,
+        "status_label": orders.status_label(order.status),
+        "status_labels": {status.value: label for status, label in orders.STATUS_LABELS.items()},
+        "pay_url": pay_url,
+        "cancel_url": cancel_url,
+        "can_cancel": orders.can_cancel(order),
+        "can_pay": pending and order.payment_instance_id is not None and checkout.payments_module() is not None,
+        "payment_deadline": orders.payment_deadline(order) if pending else None,
+        "payment_instructions": notes.get(order.number, "") if pending else "",
+        "customer": current_customer(),
+        **extra,
+    }
+
+
+def qr_image_url(action: PaymentAction) -> str | None:
+    if QR_IMAGE_ENDPOINT not in current_app.view_functions:
+        return None
+    return url_for(QR_IMAGE_ENDPOINT, content=action.qr_content)
+
+
+def pay(order: Order) -> Response | str:
+    """Start paying ``order`` (outside any order transaction) and take the customer where the gateway says."""
+    token = orders.order_link_token(order)
+    confirmation = url_for("orders.view", token=token)
+    try:
+        action = checkout.start_payment(order.id, url_for("orders.view", token=token, _external=True))
+    except XtyError as exc:
+        log.warning("payment of order %s could not start: %s", order.number, exc)
+        flash(f"支付未能发起：{exc.customer_message} 订单已保留，请稍后在订单页面重新支付。")
+        return redirect(confirmation, code=303)
+    if action is None:
+        return redirect(confirmation, code=303)
+    if action.flow is Flow.REDIRECT:
+        return redirect(action.url, code=303)
+    if action.flow is Flow.QR:
+        return render("checkout/pay_qr.html", order=order, action=action, qr_image_url=qr_image_url(action),
+                      confirmation_url=confirmation)
+    if action.flow is Flow.FORM:
+        return render("checkout/pay_form.html", order=order, action=action, confirmation_url=confirmation)
+    notes = dict(session.get(PAYMENT_NOTES_KEY) or {})
+    notes[order.number] = action.instructions
+    session[PAYMENT_NOTES_KEY] = dict(list(notes.items())[-5:])
+    return redirect(confirmation, code=303)
+
+
+def _cancel(order: Order, actor: str, back: str) -> Response:
+    try:
+        orders.cancel(order.id, actor=actor, reason=request.form.get("reason", "")[:500] or "顾客取消")
+    except InvalidTransition:
+        flash("订单已发货或已取消，无法取消。")
+    else:
+        flash("订单已取消。" + ("已付款项将原路退回。" if order.paid_minor else ""))
+    return redirect(back, code=303)
+
+
+# --------------------------------------------------------------------------
+# a customer's orders
+# --------------------------------------------------------------------------
+
+
+def _own_order(number: str) -> Order:
+    try:
+        return orders.customer_order(current_customer().id, number)
+    except orders.OrderNotFound:
+        abort(404)
+
+
+@bp.route("/account/orders")
+@customer_required
+def account_orders():
+    page = max(request.args.get("page", 1, type=int), 1)
+    found, total = orders.customer_orders(current_customer().id, page=page, per_page=ORDERS_PER_PAGE)
+    pages = max(1, -(-total // ORDERS_PER_PAGE))
+    return render("orders/list.html", orders=found, total=total, page_number=page, pages=pages,
+                  customer=current_customer(), status_label=orders.status_label)
+
+
+@bp.route("/account/orders/<number>")
+@customer_required
+def account_order(number: str):
+    order = _own_order(number)
+    return render("orders/detail.html", **order_context(
+        order, pay_url=url_for(".pay_account_order", number=number),
+        cancel_url=url_for(".cancel_account_order", number=number)))
+
+
+@bp.route("/account/orders/<number>/cancel", methods=["POST"])
+@customer_required
+def cancel_account_order(number: str):
+    order = _own_order(number)
+    return _cancel(order, f"customer:{order.customer_id}", url_for(".account_order", number=number))
+
+
+@bp.route("/account/orders/<number>/pay", methods=["POST"])
+@customer_required
+def pay_account_order(number: str):
+    order = _own_order(number)
+    if order.status != OrderStatus.PENDING_PAYMENT.value:
+        flash("该订单无需付款。")
+        return redirect(url_for(".account_order", number=number), code=303)
+    return pay(order)
+
+
+# --------------------------------------------------------------------------
+# the signed link: guests, and the confirmation page
+# --------------------------------------------------------------------------
+
+
+def _linked_order(token: str) -> Order:
+    try:
+        order = orders.order_for_link(token)
+    except orders.OrderNotFound:
+        abort(404)
+    customer = current_customer()
+    if order.customer_id is not None and (customer is None or customer.id != order.customer_id):
+        # a customer's order opens for that customer only, even with its link
+        abort(404)
+    return order
+
+
+@bp.route("/orders/<token>")
+def view(token: str):
+    order = _linked_order(token)
+    return render("orders/confirmation.html", **order_context(
+        order, pay_url=url_for(".pay_linked_order", token=token),
+        cancel_url=url_for(".cancel_linked_order", token=token), link=url_for(".view", token=token, _external=True)))
+
+
+@bp.route("/orders/<token>/cancel", methods=["POST"])
+def cancel_linked_order(token: str):
+    order = _linked_order(token)
+    actor = f"customer:{order.customer_id}" if order.customer_id is not None else "guest"
+    return _cancel(order, actor, url_for(".view", token=token))
+
+
+@bp.route("/orders/<token>/pay", methods=["POST"])
+def pay_linked_order(token: str):
+    order = _linked_order(token)
+    if order.status != OrderStatus.PENDING_PAYMENT.value:
+        flash("该订单无需付款。")
+        return redirect(url_for(".view", token=token), code=303)
+    return pay(order)
