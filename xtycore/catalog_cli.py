@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from xtycore.domain.catalog import ProductStatus
 from xtycore.services import catalog_import, catalog_review
@@ -71,6 +71,7 @@ def _progress_bar(stack: contextlib.ExitStack) -> Callable[[int, int], None]:
 
 @catalog_group.group("review", invoke_without_command=True)
 @click.pass_context
+@with_appcontext  # a group's own callback gets no app context from AppGroup
 def review_group(ctx: click.Context) -> None:
     """List products waiting for review with their findings; approve or reject them."""
     if ctx.invoked_subcommand is not None:
@@ -125,6 +126,7 @@ def archive_command(product_id: int) -> None:
 
 @catalog_group.group("banned-words", invoke_without_command=True)
 @click.pass_context
+@with_appcontext
 def banned_group(ctx: click.Context) -> None:
     """List the words forbidden in titles and descriptions; add or remove them."""
     if ctx.invoked_subcommand is None:

@@ -26,6 +26,8 @@ def test_only_a_product_waiting_for_review_can_be_approved_or_rejected():
     for status in (S.DRAFT, S.ACTIVE, S.REJECTED, S.ARCHIVED):
         with pytest.raises(InvalidTransition, match="cannot approve"):
             next_status(status, Action.APPROVE)
+    with pytest.raises(InvalidTransition, match="rejected cannot approve; allowed: publish, archive$"):
+        next_status(S.REJECTED, Action.APPROVE)
 
 
 def test_an_archived_product_must_be_restored_to_draft_before_it_is_published_again():

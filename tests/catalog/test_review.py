@@ -179,3 +179,8 @@ def test_banned_words_are_managed_from_the_command_line(app):
     assert cli(app, "banned-words").output.splitlines() == ["最佳\t广告法", "第一\t广告法"]
     assert "removed 最佳" in cli(app, "banned-words", "remove", "最佳").output
     assert [w.word for w in catalog_review.banned_words()] == ["第一"]
+
+
+def test_the_list_commands_open_their_own_app_context(xty_app, xty_cli):
+    assert xty_cli.invoke(main, ["catalog", "review"]).output.strip() == "the review queue is empty"
+    assert xty_cli.invoke(main, ["catalog", "banned-words"]).output.strip() == "no banned words"

@@ -67,6 +67,13 @@ TRANSITIONS: dict[tuple[ProductStatus, Action], ProductStatus] = {
 }
 
 
+#: How actions read in messages.
+ACTION_WORDS = {
+    A.PUBLISH_CLEAN: "publish", A.PUBLISH_FLAGGED: "publish", A.APPROVE: "approve", A.REJECT: "reject",
+    A.ARCHIVE: "archive", A.RESTORE: "restore",
+}
+
+
 def allowed_actions(status: ProductStatus) -> list[Action]:
     return [action for (current, action) in TRANSITIONS if current is status]
 
@@ -77,11 +84,10 @@ def next_status(status: ProductStatus | str, action: Action | str) -> ProductSta
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
-        allowed = ", ".join(a.value for a in allowed_actions(status)) or "nothing"
+        allowed = ", ".join(dict.fromkeys(ACTION_WORDS[a] for a in allowed_actions(status)))
         hint = " (restore it to draft first)" if status is S.ARCHIVED else ""
         raise InvalidTransition(
-            f"a product that is {status.value} cannot {action.value.replace('_', ' ')}; "
-            f"allowed: {allowed}{hint}"
+            f"a product that is {status.value} cannot {ACTION_WORDS[action]}; allowed: {allowed}{hint}"
         ) from None
 
 

@@ -215,8 +215,8 @@ def search(query: SearchQuery) -> SearchPage:
 
 
 def _order(query: SearchQuery, terms: list[str], prices, dialect: str) -> list:
-    popular = [Product.sales_count.desc(), Product.published_at.desc(), Product.id.desc()]
-    newest = [Product.published_at.desc(), Product.id.desc()]
+    popular = [Product.sales_count.desc(), Product.published_at.desc().nulls_last(), Product.id.desc()]
+    newest = [Product.published_at.desc().nulls_last(), Product.id.desc()]
     if query.sort == "price_asc":
         return [prices.c.price_min.asc(), Product.id.desc()]
     if query.sort == "price_desc":
