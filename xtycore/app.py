@@ -139,6 +139,8 @@ def configure_blueprints(app: Flask) -> None:
     from xtycore.web import cart, orders
     app.register_blueprint(cart.bp)
     app.register_blueprint(orders.bp)
+    from xtycore.web import payments
+    app.register_blueprint(payments.bp)
     kernel = get_kernel(app)
     for plugin, blueprint in kernel.plugins.collect(
         "xtycore_register_blueprints", policy=FaultPolicy.OPEN, include_disabled=True, app=app

@@ -445,6 +445,8 @@ main.add_command(catalog_group)
 from xtycore.scaffold import plugin_group  # noqa: E402
 main.add_command(plugin_group)
 
+from xtycore.payments_cli import payments_group  # noqa: E402
+main.add_command(payments_group)
 
 if __name__ == "__main__":  # python -m xtycore.cli
     main()

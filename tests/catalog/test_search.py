@@ -171,3 +171,34 @@ def test_a_page_of_forty_costs_the_same_few_queries_whatever_the_catalogue_size(
             assert len(page.items) == 40 and all(hit.image is not None for hit in page.items)
         counts.append(len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]))
     assert counts[0] == counts[1] <= 3
+
+
+def test_the_migration_creates_the_trigram_index_of_the_database(app, on_postgres):
+    from sqlalchemy import text
+
+    if on_postgres:
+        rows = db.session.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'xty_product' AND indexname LIKE '%_trgm'")).scalars()
+        assert sorted("gin_trgm_ops" in r and "USING gin" in r for r in rows) == [True, True]
+    else:
+        objects = db.session.execute(text(
+            "SELECT type, name FROM sqlite_master WHERE name LIKE 'xty_product_fts%' AND type IN ('table', 'trigger')"
+        )).all()
+        assert {name for kind, name in objects if kind == "trigger"} == {
+            "xty_product_fts_insert", "xty_product_fts_update", "xty_product_fts_delete"}
+        assert ("table", "xty_product_fts") in objects
+
+
+def test_reindex_rebuilds_the_index_after_changes_made_behind_the_service(app, xty_cli):
+    from sqlalchemy import update
+
+    from xtycore.cli import main
+
+    pid = make_product("普洱熟茶饼")
+    with transaction():
+        db.session.execute(update(Product).where(Product.id == pid).values(title="白毫银针"))
+    assert search(SearchQuery(text="白毫银针")).total == 0
+    result = xty_cli.invoke(main, ["catalog", "reindex"])
+    assert result.output.strip() == "reindexed 1 products"
+    assert [hit.id for hit in search(SearchQuery(text="白毫银针")).items] == [pid]
+    assert search(SearchQuery(text="普洱")).total == 0

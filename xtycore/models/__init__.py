@@ -13,3 +13,4 @@ from xtycore.models.catalog import (  # noqa: F401
     BannedWord, Brand, Category, Product, ProductImage, ReviewDecision, ReviewFinding, Tag, Variant, product_tag,
 )
 from xtycore.models.orders import Cart, CartLine, Order, OrderEvent, OrderLine  # noqa: F401
+from xtycore.models.payments import Payment, PaymentEvent, PaymentWebhook  # noqa: F401

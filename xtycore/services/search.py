@@ -158,11 +158,9 @@ def _relevance(terms: list[str]) -> ColumnElement[int]:
     return score
 
 
-def search(query: SearchQuery) -> SearchPage:
-    """Active products matching ``query``, one page of them, with the total."""
-    dialect = db.session.get_bind().dialect.name
-    terms = terms_of(query.text)
-    prices = (
+def price_summary():
+    """Per product: lowest and highest price, highest compare-at price, largest stock (a subquery)."""
+    return (
         select(
             Variant.product_id.label("product_id"),
             func.min(Variant.price_minor).label("price_min"),
@@ -173,8 +171,14 @@ def search(query: SearchQuery) -> SearchPage:
         .group_by(Variant.product_id)
         .subquery("prices")
     )
-    conditions: list[ColumnElement[bool]] = [Product.status == ProductStatus.ACTIVE.value]
-    conditions += [_term_matches(t, dialect) for t in terms]
+
+
+def filter_conditions(query: SearchQuery, prices) -> list[ColumnElement[bool]]:
+    """WHERE terms for the query's category (with subcategories), brand, stock and price filters.
+
+    ``prices`` is the :func:`price_summary` subquery the statement joins.
+    """
+    conditions: list[ColumnElement[bool]] = []
     if query.category_id is not None:
         root = aliased(Category)
         prefix = select(root.path).where(root.id == query.category_id).scalar_subquery()
@@ -191,6 +195,17 @@ def search(query: SearchQuery) -> SearchPage:
         if query.price_max is not None:
             bounds.append(Variant.price_minor <= query.price_max.minor)
         conditions.append(select(Variant.id).where(and_(*bounds)).exists())
+    return conditions
+
+
+def search(query: SearchQuery) -> SearchPage:
+    """Active products matching ``query``, one page of them, with the total."""
+    dialect = db.session.get_bind().dialect.name
+    terms = terms_of(query.text)
+    prices = price_summary()
+    conditions: list[ColumnElement[bool]] = [Product.status == ProductStatus.ACTIVE.value]
+    conditions += [_term_matches(t, dialect) for t in terms]
+    conditions += filter_conditions(query, prices)
 
     base = select(Product.id).join(prices, prices.c.product_id == Product.id).where(*conditions)
     total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
