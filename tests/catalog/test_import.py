@@ -194,3 +194,16 @@ def test_the_dry_run_command_reports_what_it_would_do(app, tmp_path, xty_cli):
     assert result.exit_code == 0, result.output
     assert "dry run: 3 rows; would create 2 and update 0 products; 0 errors; nothing written" in result.output
     assert count(Product) == 0
+
+
+def test_a_price_only_file_updates_prices_and_keeps_stock_weight_and_barcode(app, tmp_path):
+    import_file(write_csv(tmp_path, GOOD))
+    prices = tmp_path / "prices.csv"
+    prices.write_text("title,sku,price\n西湖龙井,LJ-250,1099\n西湖龙井,LJ-500,1999\n", encoding="utf-8")
+    report = import_file(prices)
+    assert report.errors == [] and len(report.updated) == 1
+    variants = db.session.execute(select(Variant).order_by(Variant.sku)).scalars().all()
+    assert [(v.sku, v.price_minor, v.stock, v.weight_grams, v.compare_at_minor) for v in variants] == [
+        ("BLC-1", 19900, 0, 500, None), ("LJ-250", 109900, 10, 250, 159900), ("LJ-500", 199900, 5, 500, None)]
+    longjing = db.session.execute(select(Product).where(Product.title == "西湖龙井")).scalar_one()
+    assert longjing.brand.name == "狮峰" and len(longjing.images) == 1

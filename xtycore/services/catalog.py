@@ -9,7 +9,7 @@ work. The use cases that stand alone open their own transaction.
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import nh3
@@ -214,24 +214,25 @@ PRODUCT_TEXT_FIELDS = ("title", "title_en", "subtitle", "meta_title", "meta_desc
 
 @dataclass
 class VariantInput:
-    """A validated variant: what :func:`save_product` writes."""
+    """A validated variant: what :func:`save_product` writes.
+
+    ``None`` leaves the field as it is on an existing variant (a new one gets
+    no compare-at price, no options, 0 g, no barcode, 0 in stock), so a file
+    that only updates prices does not wipe stock.
+    """
 
     sku: str
     price: Money
     compare_at: Money | None = None
-    options: dict[str, str] = field(default_factory=dict)
-    weight_grams: int = 0
-    barcode: str = ""
-    stock: int = 0
+    options: dict[str, str] | None = None
+    weight_grams: int | None = None
+    barcode: str | None = None
+    stock: int | None = None
 
 
 @dataclass
 class ProductInput:
-    """A validated product with its variants.
-
-    On update, ``None`` leaves a field as it is, except ``purchase_limit``,
-    where ``None`` means no limit: it is always written.
-    """
+    """A validated product with its variants; on update, ``None`` leaves a field as it is."""
 
     title: str
     variants: list[VariantInput]
@@ -286,20 +287,22 @@ def save_product(data: ProductInput, product: Product | None = None) -> Product:
         product.category = category_by_path(data.category) if data.category else None
     if data.tags is not None:
         product.tags = tags_by_names(data.tags)
-    product.purchase_limit = data.purchase_limit
+    if data.purchase_limit is not None:
+        product.purchase_limit = data.purchase_limit
     existing = {v.sku: v for v in product.variants}
     for position, item in enumerate(data.variants):
         variant = existing.get(item.sku)
         if variant is None:
-            variant = Variant(sku=item.sku)
+            variant = Variant(sku=item.sku, options={}, weight_grams=0, barcode="", stock=0)
             product.variants.append(variant)
         variant.price_minor = item.price.minor
-        variant.compare_at_minor = item.compare_at.minor if item.compare_at is not None else None
-        variant.options = dict(item.options)
-        variant.weight_grams = item.weight_grams
-        variant.barcode = item.barcode
-        variant.stock = item.stock
         variant.position = position
+        if item.compare_at is not None:
+            variant.compare_at_minor = item.compare_at.minor
+        for name in ("options", "weight_grams", "barcode", "stock"):
+            value = getattr(item, name)
+            if value is not None:
+                setattr(variant, name, value)
     db.session.flush()
     refresh_search_text(product)
     return product

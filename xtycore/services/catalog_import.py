@@ -201,7 +201,7 @@ class RowSchema(Schema):
     weight = fields.String()
     weight_grams = fields.Integer(validate=validate.Range(min=0))
     barcode = fields.String(validate=validate.Length(max=64))
-    stock = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    stock = fields.Integer(validate=validate.Range(min=0))
 
     @validates_schema(skip_on_field_errors=False)
     def _weight_read(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -258,8 +258,8 @@ class Group:
 def group_rows(rows: list[tuple[Row, dict[str, Any] | None]]) -> list[Group]:
     """Gather rows into products; refuse conflicting product columns and repeated SKUs.
 
-    A group with an invalid row carries no variants from it but is marked bad
-    (``errors``), so a product is imported whole or not at all.
+    A group with an invalid row carries no variants from it but is marked
+    (``has_invalid_row``), so a product is imported whole or not at all.
     """
     groups: dict[str, Group] = {}
     sku_rows: dict[str, Row] = {}
@@ -321,8 +321,8 @@ def _product_input(group: Group) -> catalog.ProductInput:
             catalog.VariantInput(
                 sku=v["sku"], price=Money(v["price"]),
                 compare_at=Money(v["compare_at_price"]) if v.get("compare_at_price") is not None else None,
-                options=v.get("options", {}), weight_grams=v.get("weight_grams", 0),
-                barcode=v.get("barcode", ""), stock=v["stock"],
+                options=v.get("options"), weight_grams=v.get("weight_grams"),
+                barcode=v.get("barcode"), stock=v.get("stock"),
             )
             for v in group.variants
         ],
