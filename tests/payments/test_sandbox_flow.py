@@ -217,3 +217,8 @@ def test_the_gateway_answers_are_kept_on_the_payment_with_secrets_masked(shop, c
     assert SANDBOX_SETTINGS["secret_key"] not in kept
     assert payment["responses"][0]["verb"] == "create_payment"
     assert payment["responses"][0]["data"]["flow"] == "redirect"
+
+
+def test_a_callback_larger_than_256_kib_is_refused_unread_and_unstored(shop):
+    response = shop.client().post(f"/webhooks/payment/{shop.sandbox_id}", data=b"x" * (256 * 1024 + 1))
+    assert response.status_code == 413 and shop.webhooks() == []

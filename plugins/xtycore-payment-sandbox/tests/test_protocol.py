@@ -113,6 +113,8 @@ def test_a_callback_for_another_merchant_is_rejected_even_when_signed_with_the_s
     {**json.loads(protocol.callback(TRADE, "paid", KEY, NOW)[0]), "amount": "8800"},
     {**json.loads(protocol.callback(TRADE, "paid", KEY, NOW)[0]), "amount": True},
     {**json.loads(protocol.callback(TRADE, "paid", KEY, NOW)[0]), "event": "trade.refunded"},
+    {**json.loads(protocol.callback(TRADE, "paid", KEY, NOW)[0]), "currency": "XXX"},
+    {**json.loads(protocol.callback(TRADE, "paid", KEY, NOW)[0]), "amount": -1},
 ])
 def test_a_signed_callback_missing_or_mistyping_a_field_is_rejected(payload):
     body = json.dumps(payload).encode()

@@ -37,6 +37,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode, urlsplit
 
 from xtycore.domain.errors import InvalidWebhook
+from xtycore.domain.money import CURRENCY_EXPONENTS
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 #: seconds a callback's timestamp may differ from the receiver's clock
@@ -155,4 +156,6 @@ def verified_callback(body: bytes, signature: str, merchant_id: str, key: str, n
         raise InvalidWebhook(f"the callback's timestamp is more than {CALLBACK_WINDOW} seconds from now")
     if payload["event"] not in EVENTS.values():
         raise InvalidWebhook(f"unknown sandbox event {payload['event']!r}")
+    if payload["currency"] not in CURRENCY_EXPONENTS or payload["amount"] <= 0:
+        raise InvalidWebhook(f"the callback's amount {payload['amount']} {payload['currency']!r} is not valid")
     return payload
