@@ -74,3 +74,17 @@ def test_payments_list_shows_the_latest_payments_and_filters_by_status(shop):
     only = runner.invoke(main, ["payments", "list", "--status", "succeeded"]).output.splitlines()
     assert len(only) == 1 and shop.order_row(paid)["number"] in only[0]
     assert runner.invoke(main, ["payments", "list", "--status", "cancelled"]).output == "no payments\n"
+
+
+def test_a_capture_for_the_wrong_amount_does_not_pay_the_order_and_says_why(shop, monkeypatch):
+    from xtycore.domain.money import Money
+    from xtycore.domain.payments import GatewayResult, TxStatus
+    from xtycore_payment_cod.gateway import CashOnDelivery
+
+    monkeypatch.setattr(CashOnDelivery, "capture", lambda self, payment, amount, settings: GatewayResult(
+        TxStatus.SUCCEEDED, Money("1.00")))
+    order_id = shop.order(instance_id=shop.cod_id)
+    result = confirm(shop, shop.order_row(order_id)["number"])
+    assert result.exit_code == 1
+    assert "not settled: capture: the gateway reported 1.00 CNY, the payment is 88.00 CNY" in result.output
+    assert shop.order_row(order_id)["status"] == "pending_payment" and shop.succeeded == []

@@ -401,7 +401,12 @@ def confirm_offline(order_number: str, *, actor: str) -> tuple[Payment, bool]:
         raise PaymentError(f"{instance.display_name} did not capture {order_number}: {result.message}")
     change = _apply_result(payment_id, instance, "capture", result, actor=f"staff:{actor}")
     _announce(change)
-    return db.session.get(Payment, payment_id), change is not None
+    payment = db.session.get(Payment, payment_id)
+    if payment.status != PaymentStatus.SUCCEEDED.value:
+        raise PaymentError(
+            f"{instance.display_name} captured {order_number} but it was not settled: {payment.attention}"
+        )
+    return payment, change is not None
 
 
 def pending_payment(order_id: int) -> Payment | None:
