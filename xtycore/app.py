@@ -132,9 +132,10 @@ def configure_security(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from xtycore.web import account, storefront
+    from xtycore.web import account, seo, storefront
 
     app.register_blueprint(storefront.bp)
+    app.register_blueprint(seo.bp)
     app.register_blueprint(account.bp)
     from xtycore.web import cart, orders
     app.register_blueprint(cart.bp)
@@ -158,8 +159,10 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_themes(app: Flask) -> None:
-    from xtycore import themes
+    from xtycore import caching, i18n, themes
 
+    i18n.init_app(app)
+    caching.init_app(app)
     themes.init_app(app)
 
 

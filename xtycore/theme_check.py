@@ -9,8 +9,9 @@ The checker reports, each with the file and line where it can:
   theme.toml, found by walking the Jinja syntax tree (so comments and strings
   that merely look like a call do not count);
 - a required page template missing from the whole lookup chain;
-- a variable a required page uses but its context does not have: each page is
-  rendered with :data:`xtycore.web.storefront.PAGE_SAMPLES` and
+- a variable a page uses but its context does not have: each required page,
+  and each other storefront page the chain provides (category, search,
+  product), is rendered with :data:`xtycore.web.storefront.PAGE_SAMPLES` and
   :class:`jinja2.StrictUndefined`.
 """
 
@@ -64,14 +65,18 @@ def check_theme(name: str) -> list[Problem]:
     broken: set[str] = set()
     for template in chain:
         problems += _check_sources(env, template, allowed, broken)
-    for page in REQUIRED_TEMPLATES:
+    from xtycore.web.storefront import PAGE_SAMPLES
+
+    # the required pages, then the other storefront pages the chain provides
+    for page in dict.fromkeys([*REQUIRED_TEMPLATES, *PAGE_SAMPLES]):
         try:
             env.loader.get_source(env, page)
         except TemplateNotFound:
-            problems.append(Problem(
-                page, None,
-                f"required page template missing: add templates/{page} to {name} or a parent theme",
-            ))
+            if page in REQUIRED_TEMPLATES:
+                problems.append(Problem(
+                    page, None,
+                    f"required page template missing: add templates/{page} to {name} or a parent theme",
+                ))
             continue
         if page not in broken:
             problems += _check_render(env.overlay(undefined=StrictUndefined), name, page)

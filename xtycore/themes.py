@@ -332,14 +332,17 @@ def save_theme_settings(name: str, values: Mapping[str, Any]) -> dict[str, Any]:
 
 def page_context(theme: str, template_name: str) -> dict[str, Any]:
     """What every themed page gets (docs/themes.md, "The page context")."""
+    from xtycore.i18n import current_locale
+
     config = current_app.config
     manifest = get_themes().get(theme)
+    locale = current_locale()  # the request's language (xtycore.i18n), SHOP_LOCALE by default
     return {
         "theme": ThemeView(manifest.name, manifest.label, manifest.version, theme_settings(theme)),
         "shop": ShopView(
             name=config["SHOP_NAME"],
-            locale=config["SHOP_LOCALE"],
-            lang=config["SHOP_LOCALE"].replace("_", "-"),
+            locale=locale,
+            lang=locale.replace("_", "-"),
             currency=config["SHOP_CURRENCY"],
         ),
         "page": Path(template_name).stem,

@@ -78,7 +78,7 @@ def test_use_refuses_an_unknown_or_incompatible_theme_with_a_clear_message(theme
     write_theme("future", manifest='xtycore = ">=99"\n')
     app = themed_app()
     unknown = invoke(app, "use", "nope")
-    assert unknown.exit_code == 1 and "no theme named 'nope' (installed: default, future)" in unknown.output
+    assert unknown.exit_code == 1 and "no theme named 'nope' (installed: default, future, garden)" in unknown.output
     incompatible = invoke(app, "use", "future")
     assert incompatible.exit_code == 1 and "theme 'future' is incompatible" in incompatible.output
     with app.app_context():

@@ -5,6 +5,7 @@ import pytest
 from xtycore.kernel import get_kernel
 from xtycore.theme_manifest import ManifestError, load_manifest, search_folders
 from xtycore.themes import render
+from xtycore.web.storefront import PAGE_SAMPLES
 
 from tests.distributions import write_distribution
 
@@ -65,7 +66,7 @@ def test_a_theme_installed_as_a_package_is_found_through_its_entry_point(xty_mak
     assert theme.source == "entry point xty-theme-fancy"
     assert theme.path == (site / "xty_theme_fancy").resolve()
     with app.test_request_context("/"):
-        html = render("home.html", theme="fancy")
+        html = render("home.html", theme="fancy", **PAGE_SAMPLES["home.html"])
     assert "<title>Fancy</title>" in html and "甜蜜每一天" in html
     with app.test_client().get("/_theme/fancy/fancy.css") as response:
         assert response.get_data(as_text=True) == "body { color: gold }"
