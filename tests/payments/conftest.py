@@ -106,11 +106,7 @@ def shop(xty_make_app):
     yield made
     signals.payment_succeeded.disconnect(on_success)
     signals.payment_failed.disconnect(on_failure)
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(delete(SandboxRefund))
-            conn.execute(delete(SandboxTrade))
+    clear_sandbox_tables(app)
 
 
 @dataclass
@@ -136,7 +132,29 @@ class Callbacks:
 
 
 @pytest.fixture
-def callbacks(shop, monkeypatch):
-    delivered = Callbacks(shop.app)
-    monkeypatch.setattr(trades, "http_client", delivered.client)
-    return delivered
+def callbacks_for(monkeypatch):
+    """Deliver sandbox callbacks to the given app; clean the sandbox's tables afterwards."""
+    apps = []
+
+    def deliver_to(app) -> Callbacks:
+        delivered = Callbacks(app)
+        monkeypatch.setattr(trades, "http_client", delivered.client)
+        apps.append(app)
+        return delivered
+
+    yield deliver_to
+    for app in apps:
+        clear_sandbox_tables(app)
+
+
+@pytest.fixture
+def callbacks(shop, callbacks_for):
+    return callbacks_for(shop.app)
+
+
+def clear_sandbox_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(delete(SandboxRefund))
+            conn.execute(delete(SandboxTrade))
