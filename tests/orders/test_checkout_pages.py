@@ -1,0 +1,287 @@
+"""Checkout through the pages: address, shipping, payment, review, place, and what payment starts next."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.orders import plugins
+from tests.orders.helpers import (
+    ADDRESS, ADDRESS_FORM, FLAT_RATE, add_promotion, log_in, make_customer, make_product, make_shop, place,
+)
+from xtycore.domain.errors import PaymentDeclined
+from xtycore.domain.payments import Flow, PaymentAction
+from xtycore.extensions import db
+from xtycore.models import Order
+from xtycore.services import addresses, capabilities
+from xtycore.services import orders as order_service
+from xtycore.web.orders import PAYMENT_NOTES_KEY
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no {name} in the page"
+    return match.group(1)
+
+
+def through_review(shop, client, variant_id: int, quantity: int = 1, email: str = "guest@example.cn") -> str:
+    """Fill the cart and every step as a visitor; the review page's HTML."""
+    assert client.post("/cart/add", data={"variant_id": variant_id, "quantity": quantity}).status_code == 303
+    assert client.get("/checkout").headers["Location"].endswith("/checkout/address")
+    response = client.post("/checkout/address", data={**ADDRESS_FORM, "email": email})
+    assert response.headers["Location"].endswith("/checkout/shipping"), response.get_data(as_text=True)
+    page = client.get("/checkout/shipping").get_data(as_text=True)
+    assert "顺丰速运 · 顺丰标快" in page
+    response = client.post("/checkout/shipping", data={"option": f"{shop.courier_id}:standard"})
+    assert response.headers["Location"].endswith("/checkout/payment")
+    assert "对公转账" in client.get("/checkout/payment").get_data(as_text=True)
+    response = client.post("/checkout/payment", data={"payment_instance_id": shop.payment_id})
+    assert response.headers["Location"].endswith("/checkout/review")
+    review = client.get("/checkout/review")
+    assert review.status_code == 200
+    return review.get_data(as_text=True)
+
+
+def submit(client, review_html: str):
+    return client.post("/checkout/place", data={
+        "checkout_token": hidden(review_html, "checkout_token"),
+        "expected_total_minor": hidden(review_html, "expected_total_minor"),
+    })
+
+
+def orders_in(app) -> list[Order]:
+    with app.app_context():
+        return db.session.execute(select(Order)).scalars().all()
+
+
+def test_a_visitor_checks_out_and_the_confirmation_page_gives_the_signed_link(shop):
+    with shop.app.app_context():
+        _, tea = make_product("西湖龙井", price="49.00", stock=5)
+    client = shop.app.test_client()
+    review = through_review(shop, client, tea, 2)
+    assert "应付总额" in review and "110.00" in review  # 2 × 49.00 + 12.00 shipping
+
+    placed = submit(client, review)
+
+    assert placed.status_code == 303 and "/orders/" in placed.headers["Location"]
+    confirmation = client.get(placed.headers["Location"])
+    html = confirmation.get_data(as_text=True)
+    [order] = orders_in(shop.app)
+    assert order.number in html and "待付款" in html and "西湖龙井" in html
+    assert "您以游客身份下单" in html and placed.headers["Location"] in html
+    assert confirmation.headers["Cache-Control"] == "no-store"
+    # the link works in another browser: it is the guest's key to the order
+    assert shop.app.test_client().get(placed.headers["Location"]).status_code == 200
+    assert "购物车是空的" in client.get("/cart").get_data(as_text=True)
+
+
+def test_pressing_place_twice_places_one_order_and_both_land_on_it(shop):
+    with shop.app.app_context():
+        _, tea = make_product(stock=5)
+    client = shop.app.test_client()
+    review = through_review(shop, client, tea)
+    first, second = submit(client, review), submit(client, review)
+    [order] = orders_in(shop.app)
+    for response in (first, second):
+        assert response.status_code == 303
+        assert order.number in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_two_tabs_on_the_review_page_place_one_order(shop):
+    with shop.app.app_context():
+        _, tea = make_product(stock=5)
+    client = shop.app.test_client()
+    tab_one = through_review(shop, client, tea)
+    tab_two = client.get("/checkout/review").get_data(as_text=True)
+    assert hidden(tab_one, "checkout_token") == hidden(tab_two, "checkout_token")
+    submit(client, tab_two)
+    again = submit(client, tab_one)
+    assert again.status_code == 303 and "/orders/" in again.headers["Location"]
+    assert len(orders_in(shop.app)) == 1
+
+
+def test_a_review_made_stale_by_a_cart_change_sends_the_shopper_back_to_review(shop):
+    with shop.app.app_context():
+        _, tea = make_product(stock=5)
+    client = shop.app.test_client()
+    review = through_review(shop, client, tea)
+    client.post("/cart/add", data={"variant_id": tea, "quantity": 1})
+    response = submit(client, review)
+    assert response.headers["Location"].endswith("/checkout/review")
+    assert "购物车或结算信息已变化，请重新确认订单" in client.get("/checkout/review").get_data(as_text=True)
+    assert orders_in(shop.app) == []
+
+
+def test_a_sold_out_product_sends_the_shopper_to_the_cart_with_its_name(shop):
+    with shop.app.app_context():
+        _, tea = make_product("西湖龙井", stock=1)
+    client = shop.app.test_client()
+    review = through_review(shop, client, tea)
+    with shop.app.app_context():
+        place(shop, (tea, 1))  # someone else was quicker
+    response = submit(client, review)
+    assert response.headers["Location"].endswith("/cart")
+    assert "西湖龙井" in client.get("/cart").get_data(as_text=True)
+    assert len(orders_in(shop.app)) == 1
+
+
+def test_the_address_form_shows_every_problem_and_saves_nothing(shop):
+    with shop.app.app_context():
+        _, tea = make_product()
+    client = shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": tea})
+    response = client.post("/checkout/address", data={**ADDRESS_FORM, "mobile": "12345", "province": "火星",
+                                                      "email": "not-an-email"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "请输入11位手机号" in html and "请选择省、直辖市或自治区" in html and "请输入正确的邮箱地址" in html
+    assert client.get("/checkout").headers["Location"].endswith("/checkout/address")
+
+
+def test_without_guest_checkout_visitors_are_asked_to_log_in(xty_make_app):
+    shop = make_shop(xty_make_app, config={"ALLOW_GUEST_CHECKOUT": False})
+    with shop.app.app_context():
+        _, tea = make_product()
+    client = shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": tea})
+    response = client.get("/checkout/address")
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_a_customer_picks_an_address_from_the_address_book(shop):
+    with shop.app.app_context():
+        customer = make_customer()
+        saved = addresses.add_address(customer, ADDRESS).id
+        _, tea = make_product()
+    client = shop.app.test_client()
+    log_in(client)
+    client.post("/cart/add", data={"variant_id": tea})
+    page = client.get("/checkout/address").get_data(as_text=True)
+    assert "选择已保存的地址" in page and "科技园南区高新南一道8号" in page and "邮箱" not in page
+    response = client.post("/checkout/address", data={"address_id": saved})
+    assert response.headers["Location"].endswith("/checkout/shipping")
+    client.post("/checkout/shipping", data={"option": f"{shop.courier_id}:standard"})
+    client.post("/checkout/payment", data={"payment_instance_id": shop.payment_id})
+    submit(client, client.get("/checkout/review").get_data(as_text=True))
+    [order] = orders_in(shop.app)
+    assert (order.customer_id, order.email, order.ship_recipient) == (customer, "mei@example.cn", "张三")
+
+
+def test_another_customers_address_cannot_be_chosen(shop):
+    with shop.app.app_context():
+        theirs = addresses.add_address(make_customer("other@example.cn"), ADDRESS).id
+        make_customer()
+        _, tea = make_product()
+    client = shop.app.test_client()
+    log_in(client)
+    client.post("/cart/add", data={"variant_id": tea})
+    response = client.post("/checkout/address", data={"address_id": theirs})
+    assert response.status_code == 422 and "请选择收货地址" in response.get_data(as_text=True)
+
+
+def test_a_courier_that_fails_is_named_and_the_others_still_quote(xty_make_app):
+    shop = make_shop(xty_make_app, plugins={"down": plugins.CourierPlugin()})
+    with shop.app.app_context():
+        capabilities.create_instance("courier", "test_down_courier", display_name="闪送", settings={})
+        _, tea = make_product()
+    client = shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": tea})
+    client.post("/checkout/address", data={**ADDRESS_FORM, "email": "a@example.cn"})
+    html = client.get("/checkout/shipping").get_data(as_text=True)
+    assert "闪送：This service is temporarily unavailable. Nothing was charged; please try again." in html
+    assert f'value="{shop.courier_id}:standard"' in html
+    response = client.post("/checkout/shipping", data={"option": "999:standard"})
+    assert response.status_code == 422 and "请选择配送方式" in response.get_data(as_text=True)
+
+
+def test_an_address_no_courier_serves_says_so(shop):
+    with shop.app.app_context():
+        capabilities.update_instance(shop.courier_id, settings={**FLAT_RATE, "excluded_provinces": ["新疆"]})
+        _, tea = make_product()
+    client = shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": tea})
+    client.post("/checkout/address", data={**ADDRESS_FORM, "province": "新疆", "city": "乌鲁木齐市",
+                                           "email": "a@example.cn"})
+    html = client.get("/checkout/shipping").get_data(as_text=True)
+    assert "暂时没有可以送达该地址的配送方式" in html
+    assert client.get("/checkout/review").headers["Location"].endswith("/checkout/shipping")
+
+
+def test_the_review_shows_the_promotions_explanations_and_the_summary_slot(xty_make_app):
+    from markupsafe import Markup
+
+    from xtycore import hookimpl
+
+    class Slots:
+        @hookimpl
+        def xtycore_template_slot(self, name, context):
+            if name == "checkout.after_summary":
+                return Markup(f"<p>slot total {context['checkout'].total.minor}</p>")
+            return None
+
+    shop = make_shop(xty_make_app, plugins={"promos": plugins.PromotionPlugin(), "slots": Slots()})
+    with shop.app.app_context():
+        add_promotion("test_free_shipping", "全场包邮")
+        _, tea = make_product(price="49.00")
+    client = shop.app.test_client()
+    review = through_review(shop, client, tea)
+    assert "全场包邮" in review and "slot total 4900" in review
+
+
+# --------------------------------------------------------------------------
+# after the order: what the payment module says happens next
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reviewed(shop):
+    with shop.app.app_context():
+        _, tea = make_product(stock=5)
+    client = shop.app.test_client()
+    return client, through_review(shop, client, tea)
+
+
+def test_a_redirect_payment_sends_the_browser_to_the_gateway(shop, reviewed, fake_payments):
+    payments = fake_payments(PaymentAction(Flow.REDIRECT, url="https://pay.example/cashier?t=1"))
+    client, review = reviewed
+    response = submit(client, review)
+    assert (response.status_code, response.headers["Location"]) == (303, "https://pay.example/cashier?t=1")
+    [order] = orders_in(shop.app)
+    [(order_id, return_url)] = payments.started
+    assert order_id == order.id and return_url.startswith("http://shop.test/orders/")
+
+
+def test_a_qr_payment_shows_the_code_to_scan(reviewed, fake_payments):
+    fake_payments(PaymentAction(Flow.QR, qr_content="weixin://wxpay/bizpayurl?pr=abc"))
+    client, review = reviewed
+    response = submit(client, review)
+    assert response.status_code == 200 and "weixin://wxpay/bizpayurl?pr=abc" in response.get_data(as_text=True)
+
+
+def test_an_offline_payment_shows_its_instructions_on_the_confirmation_page(reviewed, fake_payments):
+    fake_payments(PaymentAction(Flow.OFFLINE, instructions="请转账至招商银行 6214…，附言填写订单号"))
+    client, review = reviewed
+    response = submit(client, review)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "请转账至招商银行 6214…，附言填写订单号" in html and "请在" in html
+    with client.session_transaction() as session:
+        assert len(session[PAYMENT_NOTES_KEY]) == 1
+
+
+def test_a_payment_that_cannot_start_keeps_the_order_and_offers_to_pay_again(shop, reviewed, fake_payments):
+    payments = fake_payments(error=PaymentDeclined("card declined"))
+    client, review = reviewed
+    response = submit(client, review)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "支付未能发起：The payment was declined." in html and "去支付" in html
+    [order] = orders_in(shop.app)
+    assert order.status == "pending_payment"
+    payments.error, payments.action = None, PaymentAction(Flow.REDIRECT, url="https://pay.example/again")
+    with shop.app.app_context():
+        token = order_service.order_link_token(db.session.get(Order, order.id))
+    again = client.post(f"/orders/{token}/pay")
+    assert again.headers["Location"] == "https://pay.example/again"
+    with shop.app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Order)).scalar_one() == 1
