@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/xty demo
 
 lint: $(STAMP)
-	$(BIN)/flake8 xtycore tests plugins bench
+	$(BIN)/flake8 xtycore tests plugins $(wildcard bench)
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -83,4 +83,3 @@ def refund_status(paid_minor: int, refunded_minor: int) -> RefundStatus:
     if refunded_minor == 0:
         return RefundStatus.NONE
     return RefundStatus.FULL if refunded_minor == paid_minor else RefundStatus.PARTIAL
-
