@@ -22,6 +22,8 @@ from xtycore.plugins import check_compatibility
 from xtycore.scaffold import plugin_group
 from xtycore.scaffold.generate import xtycore_requirement
 
+from tests.scaffold.cli_lines import problems, xty_command_lines
+
 #: kind -> (NAME, the capability module)
 KINDS = {
     "payment": ("acme-pay", "gateway"),
@@ -108,6 +110,14 @@ def test_the_readme_says_how_to_install_enable_configure_and_test(tmp_path, kind
     ):
         assert step in readme
     assert not PLACEHOLDERS.search(readme.replace("...", ""))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_xty_command_the_readme_shows_exists_with_its_options(tmp_path, kind):
+    readme = (scaffold(tmp_path, KINDS[kind][0], kind) / "README.md").read_text(encoding="utf-8")
+    lines = xty_command_lines(readme)
+    assert len(lines) >= 2
+    assert [problem for words in lines for problem in problems(words)] == []
 
 
 def test_the_payment_readme_documents_the_signed_hosted_page_and_callbacks(tmp_path):

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 
-from xtycore.cli import main
+from tests.scaffold.cli_lines import problems, xty_command_lines
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -64,23 +62,7 @@ def test_the_guides_example_plugin_passes_its_conformance_suites_and_own_tests(t
 
 
 def command_lines() -> list[list[str]]:
-    lines = []
-    for language, text in blocks():
-        if language != "sh":
-            continue
-        for line in text.splitlines():
-            words = shlex.split(line, comments=True)
-            if words and words[0] == "xty":
-                lines.append(words[1:])
-    return lines
-
-
-def resolve(words: list[str]) -> tuple[click.Command, list[str]]:
-    """The command a command line names, and the words left for it."""
-    command: click.Command = main
-    while isinstance(command, click.Group) and words and words[0] in command.commands:
-        command, words = command.commands[words[0]], words[1:]
-    return command, words
+    return [words for language, text in blocks() if language == "sh" for words in xty_command_lines(text)]
 
 
 def test_the_guide_shows_xty_commands():
@@ -89,9 +71,4 @@ def test_the_guide_shows_xty_commands():
 
 @pytest.mark.parametrize("words", command_lines(), ids=lambda words: " ".join(words[:3]))
 def test_every_xty_command_line_of_the_guide_names_a_real_command_and_options(words):
-    command, rest = resolve(words)
-    assert not isinstance(command, click.Group), f"`xty {' '.join(words)}` names no command"
-    known = {opt for param in command.params for opt in param.opts}
-    for word in rest:
-        if word.startswith("--"):
-            assert word.split("=")[0] in known, f"`xty {' '.join(words)}`: {word} is not an option"
+    assert problems(words) == []
