@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,3 +116,34 @@ def log_in(client, email: str = "mei@example.cn"):
 
 def add_promotion(type_code: str, name: str, params: dict | None = None) -> int:
     return capabilities.create_instance("promotion", type_code, display_name=name, settings=params or {})
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no {name} in the page"
+    return match.group(1)
+
+
+def through_review(shop, client, variant_id: int, quantity: int = 1, email: str = "guest@example.cn") -> str:
+    """Fill the cart and every step as a visitor; the review page's HTML."""
+    assert client.post("/cart/add", data={"variant_id": variant_id, "quantity": quantity}).status_code == 303
+    assert client.get("/checkout").headers["Location"].endswith("/checkout/address")
+    response = client.post("/checkout/address", data={**ADDRESS_FORM, "email": email})
+    assert response.headers["Location"].endswith("/checkout/shipping"), response.get_data(as_text=True)
+    page = client.get("/checkout/shipping").get_data(as_text=True)
+    assert "顺丰速运 · 顺丰标快" in page
+    response = client.post("/checkout/shipping", data={"option": f"{shop.courier_id}:standard"})
+    assert response.headers["Location"].endswith("/checkout/payment")
+    assert "对公转账" in client.get("/checkout/payment").get_data(as_text=True)
+    response = client.post("/checkout/payment", data={"payment_instance_id": shop.payment_id})
+    assert response.headers["Location"].endswith("/checkout/review")
+    review = client.get("/checkout/review")
+    assert review.status_code == 200
+    return review.get_data(as_text=True)
+
+
+def submit(client, review_html: str):
+    return client.post("/checkout/place", data={
+        "checkout_token": hidden(review_html, "checkout_token"),
+        "expected_total_minor": hidden(review_html, "expected_total_minor"),
+    })

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
 from tests.orders import plugins
 from tests.orders.helpers import (
     ADDRESS, ADDRESS_FORM, FLAT_RATE, add_promotion, log_in, make_customer, make_product, make_shop, place,
+    hidden, submit, through_review,
 )
 from xtycore.domain.errors import PaymentDeclined
 from xtycore.domain.payments import Flow, PaymentAction
@@ -18,37 +17,6 @@ from xtycore.models import Order
 from xtycore.services import addresses, capabilities
 from xtycore.services import orders as order_service
 from xtycore.web.orders import PAYMENT_NOTES_KEY
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no {name} in the page"
-    return match.group(1)
-
-
-def through_review(shop, client, variant_id: int, quantity: int = 1, email: str = "guest@example.cn") -> str:
-    """Fill the cart and every step as a visitor; the review page's HTML."""
-    assert client.post("/cart/add", data={"variant_id": variant_id, "quantity": quantity}).status_code == 303
-    assert client.get("/checkout").headers["Location"].endswith("/checkout/address")
-    response = client.post("/checkout/address", data={**ADDRESS_FORM, "email": email})
-    assert response.headers["Location"].endswith("/checkout/shipping"), response.get_data(as_text=True)
-    page = client.get("/checkout/shipping").get_data(as_text=True)
-    assert "顺丰速运 · 顺丰标快" in page
-    response = client.post("/checkout/shipping", data={"option": f"{shop.courier_id}:standard"})
-    assert response.headers["Location"].endswith("/checkout/payment")
-    assert "对公转账" in client.get("/checkout/payment").get_data(as_text=True)
-    response = client.post("/checkout/payment", data={"payment_instance_id": shop.payment_id})
-    assert response.headers["Location"].endswith("/checkout/review")
-    review = client.get("/checkout/review")
-    assert review.status_code == 200
-    return review.get_data(as_text=True)
-
-
-def submit(client, review_html: str):
-    return client.post("/checkout/place", data={
-        "checkout_token": hidden(review_html, "checkout_token"),
-        "expected_total_minor": hidden(review_html, "expected_total_minor"),
-    })
 
 
 def orders_in(app) -> list[Order]:

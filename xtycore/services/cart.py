@@ -116,13 +116,14 @@ def _retrying(action: Callable[[], T]) -> T:
         return action()
 
 
-def _touch(cart: Cart) -> None:
+def touch(cart: Cart) -> None:
     """The cart changed: its checkout token is spent, so an older review page cannot place an order."""
     cart.checkout_token = None
     cart.updated_at = utcnow()
 
 
-def _locked_cart(cart_id: int) -> Cart:
+def locked_cart(cart_id: int) -> Cart:
+    """The cart row, locked until the transaction ends and read afresh (writers to one cart queue)."""
     cart = db.session.execute(
         select(Cart).where(Cart.id == cart_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -147,7 +148,7 @@ def add_item(cart_id: int, variant_id: int, quantity: int = 1, *, customer_id: i
 
     def add() -> int:
         with transaction() as session:
-            cart = _locked_cart(cart_id)
+            cart = locked_cart(cart_id)
             line = _line(cart_id, variant_id)
             new_quantity = (line.quantity if line is not None else 0) + quantity
             _check_quantity(cart_id, variant_id, new_quantity, customer_id)
@@ -155,7 +156,7 @@ def add_item(cart_id: int, variant_id: int, quantity: int = 1, *, customer_id: i
                 session.add(CartLine(cart_id=cart_id, variant_id=variant_id, quantity=new_quantity))
             else:
                 line.quantity = new_quantity
-            _touch(cart)
+            touch(cart)
             return new_quantity
 
     return _retrying(add)
@@ -175,23 +176,23 @@ def set_quantity(cart_id: int, variant_id: int, quantity: int, *, customer_id: i
 
     def update() -> None:
         with transaction() as session:
-            cart = _locked_cart(cart_id)
+            cart = locked_cart(cart_id)
             _check_quantity(cart_id, variant_id, quantity, customer_id)
             line = _line(cart_id, variant_id)
             if line is None:
                 session.add(CartLine(cart_id=cart_id, variant_id=variant_id, quantity=quantity))
             else:
                 line.quantity = quantity
-            _touch(cart)
+            touch(cart)
 
     _retrying(update)
 
 
 def remove_item(cart_id: int, variant_id: int) -> None:
     with transaction() as session:
-        cart = _locked_cart(cart_id)
+        cart = locked_cart(cart_id)
         session.execute(delete(CartLine).where(CartLine.cart_id == cart_id, CartLine.variant_id == variant_id))
-        _touch(cart)
+        touch(cart)
 
 
 def _line(cart_id: int, variant_id: int) -> CartLine | None:
@@ -248,21 +249,21 @@ def add_coupon(cart_id: int, code: str) -> str:
     """Remember a coupon code on the cart; every promotion sees it and says whether it applies."""
     code = normalise_coupon(code)
     with transaction():
-        cart = _locked_cart(cart_id)
+        cart = locked_cart(cart_id)
         codes = list(cart.coupon_codes or [])
         if code not in codes:
             if len(codes) >= MAX_COUPONS:
                 raise InvalidCoupon("too many coupons", customer_message=f"最多使用 {MAX_COUPONS} 张优惠券")
             cart.coupon_codes = [*codes, code]
-            _touch(cart)
+            touch(cart)
     return code
 
 
 def remove_coupon(cart_id: int, code: str) -> None:
     with transaction():
-        cart = _locked_cart(cart_id)
+        cart = locked_cart(cart_id)
         cart.coupon_codes = [c for c in cart.coupon_codes or [] if c != code.strip().upper()]
-        _touch(cart)
+        touch(cart)
 
 
 # --------------------------------------------------------------------------
@@ -284,7 +285,7 @@ def merge_guest_cart(token: str | None, customer_id: int) -> int:
     target = customer_cart(customer_id) or create_cart(customer_id)
     maximum = int(current_app.config["CART_MAX_LINE_QUANTITY"])
     with transaction() as session:
-        cart = _locked_cart(target.id)
+        cart = locked_cart(target.id)
         source = session.execute(
             select(Cart).where(Cart.id == guest.id, Cart.customer_id.is_(None)).with_for_update()
         ).scalar_one_or_none()
@@ -302,7 +303,7 @@ def merge_guest_cart(token: str | None, customer_id: int) -> int:
         cart.coupon_codes = list(dict.fromkeys([*cart.coupon_codes, *source.coupon_codes]))[:MAX_COUPONS]
         if not cart.checkout and source.checkout.get("address"):
             cart.checkout = {"address": source.checkout["address"]}
-        _touch(cart)
+        touch(cart)
         session.delete(source)
     return moved
 

@@ -14,10 +14,12 @@ Placing an order (:func:`place_order`) is idempotent and atomic:
 - the plugin calls that price the order (courier quotes, promotions, tax)
   run before the write transaction, so no remote call holds the write lock;
   inside one ``transaction()`` the cart lines and prices are read again and
-  must be what was priced, stock is taken with one conditional
-  ``UPDATE … WHERE stock >= n`` per line (its row count checked), and the
-  order, its lines and its first event are written. Any failure writes
-  nothing;
+  must be what was priced, purchase limits are checked again on the locked
+  customer row, stock is taken with one conditional
+  ``UPDATE … WHERE stock >= n`` per line (its row count checked), the order
+  number is chosen (:func:`~xtycore.services.orders.new_order_number`, tried
+  again on the rare collision), and the order, its lines and its first event
+  are written and the cart emptied. Any failure writes nothing;
 - payment starts only after that transaction has committed
   (:func:`start_payment`).
 """
@@ -163,9 +165,9 @@ def choices(cart: Cart) -> Choices:
 
 def _save_choices(cart_id: int, **changes: Any) -> None:
     with transaction():
-        cart = carts._locked_cart(cart_id)
+        cart = carts.locked_cart(cart_id)
         cart.checkout = {**(cart.checkout or {}), **changes}
-        carts._touch(cart)
+        carts.touch(cart)
 
 
 def set_address(cart_id: int, address: ChineseAddress, *, email: str = "", address_id: int | None = None) -> None:
@@ -379,7 +381,7 @@ def prepare_review(cart: Cart, customer_id: int | None) -> Review:
 def issue_checkout_token(cart_id: int) -> str:
     """The cart's checkout token, issued now if it has none (a change to the cart spends it)."""
     with transaction():
-        cart = carts._locked_cart(cart_id)
+        cart = carts.locked_cart(cart_id)
         if not cart.checkout_token:
             cart.checkout_token = secrets.token_urlsafe(32)
         return cart.checkout_token
@@ -457,7 +459,7 @@ def _write_order(session: Any, cart_id: int, token: str, review: Review, custome
 
     The order number tried is appended to ``numbers``, so a collision can be told from a repeated submit.
     """
-    cart = carts._locked_cart(cart_id)
+    cart = carts.locked_cart(cart_id)
     existing = orders.order_by_token(token)
     if existing is not None:  # SQLite: the first submit committed while this one waited for the lock
         return existing, False

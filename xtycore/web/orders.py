@@ -13,12 +13,14 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from xtycore.domain.errors import XtyError
-from xtycore.domain.payments import Flow, PaymentAction
+from xtycore.domain.payments import Flow
 from xtycore.domain.states import InvalidTransition, OrderStatus
-from xtycore.models import Order
+from xtycore.extensions import db
+from xtycore.models import Order, Payment
 from xtycore.security import current_customer, customer_required
 from xtycore.services import checkout, orders
 from xtycore.themes import render
@@ -29,8 +31,8 @@ bp = Blueprint("orders", __name__)
 
 #: Session key: order number -> what an offline payment method told the customer to do.
 PAYMENT_NOTES_KEY = "xty_payment_notes"
-#: The route the payments module serves QR images from (``?content=``); no image until it exists.
-QR_IMAGE_ENDPOINT = "payments.qr_image"
+#: The route the payments module serves a pending QR payment's image from (by payment reference).
+QR_IMAGE_ENDPOINT = "payments.qr_png"
 ORDERS_PER_PAGE = 20
 
 
@@ -70,15 +72,24 @@ def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) 
     }
 
 
-def qr_image_url(action: PaymentAction) -> str | None:
+def qr_image_url(order: Order) -> str | None:
+    """The QR image the payments module serves for the order's pending QR payment, if it has one."""
     if QR_IMAGE_ENDPOINT not in current_app.view_functions:
         return None
-    return url_for(QR_IMAGE_ENDPOINT, content=action.qr_content)
+    reference = db.session.execute(
+        select(Payment.reference)
+        .where(Payment.order_id == order.id, Payment.status == "pending", Payment.flow == Flow.QR.value)
+        .order_by(Payment.id.desc())
+    ).scalars().first()
+    return url_for(QR_IMAGE_ENDPOINT, reference=reference) if reference else None
 
 
-def pay(order: Order) -> Response | str:
-    """Start paying ``order`` (outside any order transaction) and take the customer where the gateway says."""
-    token = orders.order_link_token(order)
+def pay(order: Order, token: str | None = None) -> Response | str:
+    """Start paying ``order`` (outside any order transaction) and take the customer where the gateway says.
+
+    The gateway sends the customer back to the order's signed page (``token``, or a new one).
+    """
+    token = token or orders.order_link_token(order)
     confirmation = url_for("orders.view", token=token)
     try:
         action = checkout.start_payment(order.id, url_for("orders.view", token=token, _external=True))
@@ -91,7 +102,7 @@ def pay(order: Order) -> Response | str:
     if action.flow is Flow.REDIRECT:
         return redirect(action.url, code=303)
     if action.flow is Flow.QR:
-        return render("checkout/pay_qr.html", order=order, action=action, qr_image_url=qr_image_url(action),
+        return render("checkout/pay_qr.html", order=order, action=action, qr_image_url=qr_image_url(order),
                       confirmation_url=confirmation)
     if action.flow is Flow.FORM:
         return render("checkout/pay_form.html", order=order, action=action, confirmation_url=confirmation)
@@ -197,4 +208,4 @@ def pay_linked_order(token: str):
     if order.status != OrderStatus.PENDING_PAYMENT.value:
         flash("该订单无需付款。")
         return redirect(url_for(".view", token=token), code=303)
-    return pay(order)
+    return pay(order, token)
