@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,6 +30,7 @@ def test_a_customer_lists_and_opens_their_orders(two_customers):
     client, mine, theirs, _ = two_customers
     listing = client.get("/account/orders").get_data(as_text=True)
     assert mine in listing and theirs not in listing and "待付款" in listing
+    assert 'aria-current="page">我的订单</a>' in listing  # the account menu leads here
     detail = client.get(f"/account/orders/{mine}")
     html = detail.get_data(as_text=True)
     assert detail.status_code == 200 and "西湖龙井" in html and "取消订单" in html
@@ -134,3 +136,13 @@ def test_an_old_link_stops_working(xty_make_app):
         time.sleep(1.1)
         with pytest.raises(orders.OrderNotFound):
             orders.order_for_link(token)
+
+
+def test_times_are_shown_on_the_shops_clock(shop, two_customers):
+    client, mine, _, _ = two_customers
+    with shop.app.app_context():
+        order = db.session.execute(db.select(Order).where(Order.number == mine)).scalar_one()
+        placed = orders.aware(order.placed_at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+        deadline = orders.aware(order.expires_at).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    html = client.get(f"/account/orders/{mine}").get_data(as_text=True)
+    assert f"{placed} 下单" in html and f"请在 {deadline} 前完成付款" in html

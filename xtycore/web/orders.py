@@ -10,7 +10,9 @@ like an order that does not exist. Every POST is CSRF-checked by CSRFProtect.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from sqlalchemy import select
@@ -53,6 +55,13 @@ def link_url(order: Order, **values: Any) -> str:
     return url_for("orders.view", token=orders.order_link_token(order), **values)
 
 
+def shop_time(moment: datetime | None) -> str:
+    """A stored (UTC) time as the shop's clock shows it (``SHOP_TIMEZONE``), to the minute."""
+    if moment is None:
+        return ""
+    return orders.aware(moment).astimezone(ZoneInfo(current_app.config["SHOP_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
 def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) -> dict[str, Any]:
     """What the order pages show: the order, what may be done with it, and where to post it."""
     notes = session.get(PAYMENT_NOTES_KEY) or {}
@@ -68,6 +77,7 @@ def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) 
         "payment_deadline": orders.payment_deadline(order) if pending else None,
         "payment_instructions": notes.get(order.number, "") if pending else "",
         "customer": current_customer(),
+        "shop_time": shop_time,
         **extra,
     }
 
@@ -141,7 +151,7 @@ def account_orders():
     found, total = orders.customer_orders(current_customer().id, page=page, per_page=ORDERS_PER_PAGE)
     pages = max(1, -(-total // ORDERS_PER_PAGE))
     return render("orders/list.html", orders=found, total=total, page_number=page, pages=pages,
-                  customer=current_customer(), status_label=orders.status_label)
+                  customer=current_customer(), status_label=orders.status_label, shop_time=shop_time)
 
 
 @bp.route("/account/orders/<number>")
