@@ -37,6 +37,12 @@ class LeakyBankTransfer(BankTransfer):
     settings_schema = LeakySettings
 
 
+class MisdemoedBankTransfer(BankTransfer):
+    """Offers demo settings that its own schema refuses, so `xty demo` would fail on it."""
+
+    demo_settings = {"bank_name": "Demo bank", "account_name": "Demo shop", "account_number": "12"}
+
+
 class RebatingZoneCourier(ZoneCourier):
     """Quotes a negative price above the free-shipping amount (pays the customer to ship)."""
 

@@ -44,6 +44,12 @@ class TestLeakyBankTransfer(DirectPlugin, suites.BankTransferSuite):
         return broken.LeakyBankTransfer()
 
 
+class TestMisdemoedBankTransfer(DirectPlugin, suites.BankTransferSuite):
+    @pytest.fixture
+    def capability(self):
+        return broken.MisdemoedBankTransfer()
+
+
 class TestForgetfulPlugin(suites.BankTransferSuite):
     @pytest.fixture
     def plugin_module(self):
@@ -111,6 +117,13 @@ def test_a_gateway_that_skips_the_signature_check_fails_the_tampering_tests(outc
 def test_a_secret_setting_not_marked_secret_fails_the_secrets_test(outcomes):
     assert failures(outcomes, "TestLeakyBankTransfer") == {
         "test_every_field_named_like_a_secret_is_marked_secret",
+    }
+
+
+@pytest.mark.slow
+def test_demo_settings_the_schema_refuses_fail_the_settings_test(outcomes):
+    assert failures(outcomes, "TestMisdemoedBankTransfer") == {
+        "test_valid_settings_load_and_survive_dump_and_load_again",
     }
 
 
