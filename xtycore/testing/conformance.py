@@ -289,8 +289,10 @@ class PaymentGatewayConformance(_CapabilityConformance):
       appear in the body, form or query, so the suite can tamper with them.
 
     Fixtures with a default, overridable in the subclass: ``plugin_name``
-    (see the module's documentation) and ``payment_request`` (88.00 in the
-    first of ``features.currencies``).
+    (see the module's documentation), ``payment_request`` (88.00 in the
+    first of ``features.currencies``) and, for gateways whose only flow is
+    ``Flow.OFFLINE``, ``signed_webhook`` (the signed-callback tests are
+    skipped: such gateways receive no callbacks).
     """
 
     kind = "payment"
@@ -307,6 +309,18 @@ class PaymentGatewayConformance(_CapabilityConformance):
             notify_url="https://shop.test/webhooks/payment/1",
             customer_ip="203.0.113.7",
         )
+
+    @pytest.fixture
+    def signed_webhook(self, capability):
+        """Default for gateways that receive no callbacks; others must override it.
+
+        A gateway whose only flow is offline (cash on delivery, bank transfer)
+        is confirmed by staff, so the signed-callback tests do not apply to it;
+        the garbage-webhook tests still prove it refuses every callback.
+        """
+        if set(capability.features.flows) == {Flow.OFFLINE}:
+            pytest.skip("an offline-only gateway receives no callbacks to sign")
+        pytest.fail("provide a signed_webhook fixture: (payment_id, amount) -> WebhookRequest")
 
     def _amount(self, capability) -> Money:
         return Money("88.00", sorted(capability.features.currencies)[0])

@@ -44,13 +44,6 @@ class TestCashOnDeliveryConformance(PaymentGatewayConformance):
     def settings(self):
         return dict(COD.demo_settings)
 
-    @pytest.fixture
-    def signed_webhook(self):
-        pytest.skip(
-            "cash on delivery has no callbacks to sign (Flow.OFFLINE only; staff confirm payments); "
-            "the suite's garbage-webhook tests still prove parse_webhook rejects everything"
-        )
-
 
 def test_create_payment_tells_the_customer_what_to_pay_on_delivery():
     action = COD.create_payment(request(), settings())
