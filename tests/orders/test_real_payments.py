@@ -30,3 +30,6 @@ def test_cash_on_delivery_shows_its_instructions_on_the_confirmation_page(xty_ma
         assert (payment.order_id, payment.amount_minor, payment.status) == (order.id, 6100, "pending")
     assert f"货到付款：请在签收时向快递员支付 61.00 元（订单 {order.number}）。" in html
     assert order.status == "pending_payment"
+
+    other_browser = shop.app.test_client()  # the instructions are the payment's, not the session's
+    assert "货到付款：请在签收时向快递员支付" in other_browser.get(placed.headers["Location"]).get_data(as_text=True)

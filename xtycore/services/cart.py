@@ -418,8 +418,10 @@ def load_items(cart: Cart, customer_id: int | None) -> list[CartItem]:
     """The cart's lines with today's catalogue data, in three statements at most, whatever their number."""
     currency = cart.currency
     rows = db.session.execute(
-        select(CartLine.id, CartLine.quantity, Variant, Product.id.label("product_id"), Product.title,
-               Product.slug, Product.status, Product.purchase_limit, Category.path)
+        # columns, not entities: an object already in the session would keep its old price and stock
+        select(CartLine.id, CartLine.quantity, CartLine.variant_id, Variant.sku, Variant.options, Variant.price_minor,
+               Variant.weight_grams, Variant.stock, Product.id.label("product_id"), Product.title, Product.slug,
+               Product.status, Product.purchase_limit, Category.path)
         .join(Variant, Variant.id == CartLine.variant_id)
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(Category, Category.id == Product.category_id)
@@ -439,10 +441,10 @@ def load_items(cart: Cart, customer_id: int | None) -> list[CartItem]:
     bought = bought_quantities(customer_id, limited) if customer_id is not None and limited else {}
     items = [
         CartItem(
-            line_id=row.id, variant_id=row.Variant.id, product_id=row.product_id, product_name=row.title,
-            product_slug=row.slug, variant_label=variant_label(row.Variant.options), sku=row.Variant.sku,
-            unit_price=Money.from_minor(row.Variant.price_minor, currency), quantity=row.quantity,
-            weight_grams=row.Variant.weight_grams, stock=row.Variant.stock, purchase_limit=row.purchase_limit,
+            line_id=row.id, variant_id=row.variant_id, product_id=row.product_id, product_name=row.title,
+            product_slug=row.slug, variant_label=variant_label(row.options), sku=row.sku,
+            unit_price=Money.from_minor(row.price_minor, currency), quantity=row.quantity,
+            weight_grams=row.weight_grams, stock=row.stock, purchase_limit=row.purchase_limit,
             on_sale=row.status == ProductStatus.ACTIVE.value,
             category_ids=frozenset(part for part in (row.path or "").split("/") if part),
             tags=frozenset(tags.get(row.product_id, ())),

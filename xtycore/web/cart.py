@@ -61,7 +61,8 @@ def current_cart(*, create: bool = False) -> Cart | None:
     customer = current_customer()
     if customer is not None:
         if session.get(CART_SESSION_KEY):
-            carts.merge_guest_cart(session.pop(CART_SESSION_KEY), customer.id)
+            carts.merge_guest_cart(session[CART_SESSION_KEY], customer.id)
+            session.pop(CART_SESSION_KEY)
         cart = carts.customer_cart(customer.id)
         return cart if cart is not None or not create else carts.create_cart(customer.id)
     cart = carts.guest_cart(session.get(CART_SESSION_KEY))
@@ -105,8 +106,8 @@ def back_to(default: str) -> str:
 @bp.route("/cart")
 def view():
     cart = current_cart()
-    view = carts.view_cart(cart, customer_id()) if cart is not None else None
-    return render("cart.html", cart=view)
+    priced = carts.view_cart(cart, customer_id()) if cart is not None else None
+    return render("cart.html", cart=priced)
 
 
 def _quantity(name: str = "quantity", default: int | None = None) -> int:

@@ -75,11 +75,20 @@ def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) 
         "can_cancel": orders.can_cancel(order),
         "can_pay": pending and order.payment_instance_id is not None and checkout.payments_module() is not None,
         "payment_deadline": orders.payment_deadline(order) if pending else None,
-        "payment_instructions": notes.get(order.number, "") if pending else "",
+        "payment_instructions": (notes.get(order.number) or _stored_instructions(order)) if pending else "",
         "customer": current_customer(),
         "shop_time": shop_time,
         **extra,
     }
+
+
+def _stored_instructions(order: Order) -> str:
+    """What the order's latest pending offline payment told the customer (the payments module keeps it)."""
+    return db.session.execute(
+        select(Payment.instructions)
+        .where(Payment.order_id == order.id, Payment.status == "pending", Payment.flow == Flow.OFFLINE.value)
+        .order_by(Payment.id.desc())
+    ).scalars().first() or ""
 
 
 def qr_image_url(order: Order) -> str | None:
