@@ -142,6 +142,8 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(orders.bp)
     from xtycore.web import payments
     app.register_blueprint(payments.bp)
+    from xtycore.web import reviews
+    app.register_blueprint(reviews.bp)
     kernel = get_kernel(app)
     for plugin, blueprint in kernel.plugins.collect(
         "xtycore_register_blueprints", policy=FaultPolicy.OPEN, include_disabled=True, app=app

@@ -448,5 +448,10 @@ main.add_command(plugin_group)
 from xtycore.payments_cli import payments_group  # noqa: E402
 main.add_command(payments_group)
 
+from xtycore.staff_cli import staff_group  # noqa: E402
+main.add_command(staff_group)
+from xtycore.reviews_cli import reviews_group  # noqa: E402
+main.add_command(reviews_group)
+
 if __name__ == "__main__":  # python -m xtycore.cli
     main()
