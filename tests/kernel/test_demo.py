@@ -19,7 +19,7 @@ def free_port():
 @pytest.mark.slow
 def test_xty_demo_creates_an_instance_migrates_and_serves_the_shop(tmp_path):
     port = free_port()
-    env = {**os.environ, "XTY_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {**os.environ, "XTY_INSTANCE_PATH": str(tmp_path / "instance"), "XTY_DEMO_PRODUCTS": "13"}
     env.pop("DATABASE_URL", None)
     env.pop("XTY_DATABASE_URL", None)
     proc = subprocess.Popen(
