@@ -113,10 +113,17 @@ def localized(item: Any, field: str) -> str:
 
 
 def _remember_choice(response: Response) -> Response:
-    """Keep a ``?lang=`` choice in a cookie, so the next page is in the same language."""
+    """Keep a ``?lang=`` choice in a cookie, so the next page is in the same language.
+
+    Pages are told to vary with the browser's language and cookies, so that a
+    shared cache in front of the shop never serves one visitor's language to another.
+    """
     chosen = supported_locale(request.args.get("lang"))
     if chosen and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+    if response.mimetype == "text/html":
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
     return response
 
 

@@ -40,6 +40,26 @@ def test_a_product_page_has_its_title_description_canonical_and_open_graph_tags(
     assert '<link rel="alternate" hreflang="en" href="http://shop.test/p/xi-hu-long-jing?lang=en">' in html
 
 
+def test_each_language_version_is_its_own_canonical_url_with_hreflang_alternates(app, client):
+    with app.app_context():
+        make_product("西湖龙井", title_en="West Lake Longjing")
+    base = "http://shop.test/p/xi-hu-long-jing"
+    for url, canonical in (("/p/xi-hu-long-jing", base), ("/p/xi-hu-long-jing?lang=en", f"{base}?lang=en")):
+        html = client.get(url).get_data(as_text=True)
+        assert f'<link rel="canonical" href="{canonical}">' in html and meta(html, "property", "og:url") == canonical
+        assert f'<link rel="alternate" hreflang="zh-CN" href="{base}">' in html
+        assert f'<link rel="alternate" hreflang="en" href="{base}?lang=en">' in html
+        assert f'<link rel="alternate" hreflang="x-default" href="{base}">' in html
+    english = client.get("/c/cha-ye?lang=en&page=1").get_data(as_text=True)
+    assert '<link rel="canonical" href="http://shop.test/c/cha-ye?lang=en">' in english
+
+
+def test_pages_vary_with_the_browsers_language_and_cookies(client):
+    response = client.get("/")
+    assert {"Accept-Language", "Cookie"} <= set(response.vary)
+    assert "Accept-Language" not in client.get("/robots.txt").vary
+
+
 def test_product_meta_falls_back_to_the_title_then_the_subtitle_then_the_description(app, client):
     with app.app_context():
         make_product("龙井", subtitle="明前头采")

@@ -68,7 +68,13 @@ def lang_url(locale: str) -> str:
 
 
 def with_lang(url: str, locale: str) -> str:
-    """An absolute URL with ``lang=locale`` added: the hreflang alternates of a canonical URL."""
+    """A page's URL in ``locale``: unchanged for the shop's own locale, else with ``lang=locale`` added.
+
+    So each language version of a page is its own canonical URL, and the
+    plain URL is the one in ``SHOP_LOCALE`` (the hreflang alternates).
+    """
+    if locale == current_app.config["SHOP_LOCALE"]:
+        return url
     return f"{url}{'&' if '?' in url else '?'}lang={locale}"
 
 
