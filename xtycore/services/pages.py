@@ -28,7 +28,7 @@ from xtycore.extensions import db
 from xtycore.models import Brand, Category, Product, ProductImage, Tag
 from xtycore.services.images import thumbnail_paths
 from xtycore.services.search import (
-    ImageHit, ProductHit, SearchPage, SearchQuery, filter_conditions, parse_query, price_summary,
+    MAX_PER_PAGE, ImageHit, ProductHit, SearchPage, SearchQuery, filter_conditions, parse_query, price_summary,
 )
 
 ACTIVE = ProductStatus.ACTIVE.value
@@ -271,6 +271,7 @@ def read_query(args: Mapping[str, str], *, per_page: int, sorts: Sequence[str]) 
         keep = {k: v for k, v in args.items() if k in ("q", "in_stock")}
         query, bad = parse_query(keep), True
     sort = query.sort if query.sort in sorts else sorts[0]
+    per_page = min(max(int(per_page), 1), MAX_PER_PAGE)  # a theme's setting may allow more than search does
     return dataclasses.replace(query, per_page=per_page, sort=sort), bad
 
 
