@@ -27,7 +27,7 @@ def test_xty_demo_creates_an_instance_migrates_and_serves_the_shop(tmp_path):
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         body = None
         while time.monotonic() < deadline and proc.poll() is None:
             try:

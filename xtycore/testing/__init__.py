@@ -19,6 +19,7 @@ Conformance suites per capability kind live in :mod:`xtycore.testing.conformance
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -28,11 +29,40 @@ TEST_SECRET_KEY = "xtycore-tests-not-secret"
 
 
 @pytest.fixture(scope="session")
-def xty_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def xty_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test database; under pytest-xdist each worker gets a database of its own.
+
+    On PostgreSQL a worker ``gw1`` uses ``<database>_gw1``, created empty for the
+    session and dropped after it, so workers never see each other's rows.
+    """
     url = os.environ.get("XTY_TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('xtydb') / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('xtydb') / 'test.sqlite'}"
+    elif worker and url.startswith("postgresql"):
+        with _worker_database(url, worker) as worker_url:
+            yield worker_url
+    else:
+        yield url
+
+
+@contextmanager
+def _worker_database(url: str, worker: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield base.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture
