@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.orders.helpers import log_in, make_shop
+from tests.orders.helpers import PASSWORD, log_in, make_shop
 from tests.reviews.helpers import delivered_order, make_customer, make_product, order_at, photo
 from xtycore.extensions import db
 from xtycore.models import Product, ProductReview
@@ -110,8 +112,6 @@ def test_a_file_that_is_not_an_image_is_refused_and_nothing_is_kept(ctx, bought)
     number, line, product = bought
     client = ctx.app.test_client()
     log_in(client)
-    from io import BytesIO
-
     response = client.post(form_url(number, line), content_type="multipart/form-data", data={
         "rating": "5", "body": "图片传错了", "photos": [(photo(), "ok.jpg"), (BytesIO(b"%PDF-1.7 not an image"), "a.jpg")],
     })
@@ -144,6 +144,15 @@ def test_a_second_post_for_the_same_line_is_turned_away(ctx, bought):
     assert [r.rating for r in stored()] == [4]
 
 
+def log_in_with_token(client):
+    """Log mei in through the login form, CSRF token and all."""
+    html = client.get("/account/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post("/account/login", data={"identifier": "mei@example.cn", "password": PASSWORD,
+                                                   "csrf_token": token})
+    assert response.status_code == 302
+
+
 def test_the_form_is_refused_without_its_csrf_token(xty_make_app):
     shop = make_shop(xty_make_app, config={"WTF_CSRF_ENABLED": True})
     with shop.app.app_context():
@@ -151,12 +160,10 @@ def test_the_form_is_refused_without_its_csrf_token(xty_make_app):
         _, variant = make_product()
         order = delivered_order(shop, customer, variant)
         client = shop.app.test_client()
-        html = client.get("/account/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-        client.post("/account/login", data={"identifier": "mei@example.cn", "password": "correct horse 42",
-                                            "csrf_token": token})
+        log_in_with_token(client)
         url = form_url(order.number, order.lines[0].id)
-        assert client.post(url, data={"rating": "5", "body": "没有令牌"}).status_code == 400
+        refused = client.post(url, data={"rating": "5", "body": "没有令牌"})
+        assert refused.status_code == 400 and "页面已过期" in refused.get_data(as_text=True)
         assert stored() == []
         form_token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
         assert client.post(url, data={"rating": "5", "body": "带上令牌", "csrf_token": form_token}).status_code == 303
@@ -193,3 +200,20 @@ def test_the_review_list_partial_is_a_self_contained_include():
     partial = Path(__file__).resolve().parents[2] / "themes" / "default" / "templates" / "partials" / "reviews.html"
     text = partial.read_text(encoding="utf-8")
     assert "reviews_for(product)" in text and "{% extends" not in text
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(xty_make_app, monkeypatch):
+    monkeypatch.setattr("xtycore.web.reviews.MAX_REQUEST_BYTES", 20_000)
+    shop = make_shop(xty_make_app, config={"WTF_CSRF_ENABLED": True})
+    with shop.app.app_context():
+        customer = make_customer()
+        _, variant = make_product()
+        order = delivered_order(shop, customer, variant)
+        client = shop.app.test_client()
+        log_in_with_token(client)
+        url = form_url(order.number, order.lines[0].id)
+        response = client.post(url, content_type="multipart/form-data", data={
+            "rating": "5", "photos": [(BytesIO(os.urandom(50_000)), "huge.jpg")],
+        })
+        assert response.status_code == 413 and "照片太大" in response.get_data(as_text=True)
+        assert stored() == []

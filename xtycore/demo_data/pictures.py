@@ -10,7 +10,7 @@ font is the one Pillow embeds, not a system font).
 from __future__ import annotations
 
 import random
-from functools import lru_cache
+import threading
 from io import BytesIO
 
 from PIL import Image, ImageDraw, ImageFont
@@ -26,9 +26,15 @@ def initials(title: str, limit: int = 4) -> str:
     return "".join(letters[:limit]).upper() or "XTY"
 
 
-@lru_cache(maxsize=8)
+_fonts = threading.local()
+
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    """The embedded font at ``size``; cached per thread, as a FreeType face must not be shared between threads."""
+    cache = _fonts.__dict__.setdefault("by_size", {})
+    if size not in cache:
+        cache[size] = ImageFont.load_default(size=size)
+    return cache[size]
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from xtycore.domain.reviews import MAX_BODY_CHARS, MAX_PHOTOS, AlreadyReviewed, ReviewError, ReviewStatus
+from xtycore.extensions import csrf
 from xtycore.models import Order
 from xtycore.schemas.reviews import ReviewFormSchema
 from xtycore.security import current_customer, customer_required
@@ -48,6 +50,12 @@ def private(response: Response) -> Response:
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    log.info("CSRF check failed on %s: %s", request.path, error.description)
+    return render("account/csrf_error.html", customer=current_customer()), 400
 
 
 # --------------------------------------------------------------------------
@@ -106,6 +114,7 @@ def _form(order: Order, line: Any, status: int = 200, **context: Any) -> tuple[s
 
 
 @bp.route("/account/orders/<number>/review/<int:line_id>", methods=["GET", "POST"])
+@csrf.exempt  # checked below, once the size limit is set: CSRFProtect would read the body before it
 @customer_required
 def write(number: str, line_id: int):
     order, line = _own_line(number, line_id)
@@ -123,6 +132,8 @@ def write(number: str, line_id: int):
         files = [f for f in request.files.getlist("photos") if f.filename]
     except RequestEntityTooLarge:
         return _form(order, line, 413, form_error_message=f"照片太大：每张不超过{reviews.PHOTO_MAX_BYTES // 2**20}MB")
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     try:
         data = ReviewFormSchema().load(values)
     except ValidationError as exc:
