@@ -143,6 +143,7 @@ def test_a_new_customer_finds_tea_by_a_chinese_search_pays_in_the_sandbox_and_se
     open_product(page, "西湖龙井 明前特级")
     price = page.locator("[data-price-now]")
     expect(price).to_have_text("¥68.00")
+    expect(page.locator("[data-variant-field]")).to_be_hidden()  # the script's buttons replace the <select>
     page.locator("label.option__value", has_text="250克").click()
     expect(price).to_have_text("¥298.00")
     snap(page, tmp_path, f"product-{viewport}")
