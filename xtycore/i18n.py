@@ -18,11 +18,13 @@ docs/storefront.md explains how to extract and update them. Templates use ``{{ _
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale as BabelLocale
 from babel.numbers import format_currency
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
@@ -81,10 +83,13 @@ def current_locale() -> str:
     """The locale of this request (``zh_CN`` or ``en``), ``SHOP_LOCALE`` outside a request."""
     if not has_request_context():
         return current_app.config["SHOP_LOCALE"]
-    # Babel names zh_CN "zh_Hans_CN" (hence translations/zh_Hans_CN); map it back to the short code
-    locale = get_locale()
-    default = current_app.config["SHOP_LOCALE"]
-    return (supported_locale(str(locale)) or default) if locale is not None else default
+    chosen = g.get("_xty_locale")
+    if chosen is None:
+        # Babel names zh_CN "zh_Hans_CN" (hence translations/zh_Hans_CN); map it back to the short code
+        locale = get_locale()
+        default = current_app.config["SHOP_LOCALE"]
+        chosen = g._xty_locale = (supported_locale(str(locale)) or default) if locale is not None else default
+    return chosen
 
 
 def format_money(value: Money | int | Decimal, currency: str | None = None) -> str:
@@ -98,7 +103,18 @@ def format_money(value: Money | int | Decimal, currency: str | None = None) -> s
     else:
         currency = currency or current_app.config["SHOP_CURRENCY"]
         amount = Money.from_minor(int(value), currency).amount
-    return format_currency(amount, currency, locale=current_locale())
+    return _formatted(amount, currency, current_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, locale: str) -> str:
+    # prices repeat across cards and requests, and Babel parses the locale on every call
+    return format_currency(amount, currency, locale=_babel_locale(locale))
+
+
+@functools.lru_cache(maxsize=16)
+def _babel_locale(code: str) -> BabelLocale:
+    return BabelLocale.parse(code)
 
 
 def localized(item: Any, field: str) -> str:

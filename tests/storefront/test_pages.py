@@ -299,3 +299,30 @@ def test_category_and_product_pages_render_in_english_with_english_names(app, cl
     product = html_of(client, "/p/xi-hu-long-jing")  # the cookie keeps English
     assert '<h1 class="product__title">West Lake Longjing</h1>' in product
     assert "Add to cart" in product and "CN¥99.00" in product
+
+
+def test_the_featured_section_follows_the_featured_tag_setting(app, client):
+    from xtycore.themes import save_theme_settings
+
+    with app.app_context():
+        make_product("老白茶", tags=["精选"])
+        make_product("新茶", tags=["春茶"])
+
+    def featured() -> list[str]:
+        html = html_of(client, "/")
+        return card_titles(html[html.index('id="home-featured"'):html.index('id="home-new"')])
+
+    assert featured() == ["老白茶"]
+    with app.app_context():
+        save_theme_settings("default", {"featured_tag": "春茶"})
+    assert featured() == ["新茶"]
+
+
+def test_each_product_relates_to_its_own_category(app, client):
+    with app.app_context():
+        make_product("龙井", category="茶叶")
+        make_product("碧螺春", category="茶叶")
+        make_product("蛋糕", category="甜品")
+        make_product("马卡龙", category="甜品")
+    assert card_titles(html_of(client, "/p/long-jing").split('id="related-title"')[1]) == ["碧螺春"]
+    assert card_titles(html_of(client, "/p/dan-gao").split('id="related-title"')[1]) == ["马卡龙"]

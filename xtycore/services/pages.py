@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Integer, Select, String, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from xtycore.caching import remember
 from xtycore.domain.catalog import CatalogError, ProductStatus
@@ -128,13 +128,19 @@ def cards(
 ) -> tuple[list[ProductHit], int]:
     """Active products as cards with their price range, stock and first image, and the total.
 
-    One statement: the page of products (the total counted by a window over
-    the same rows) joined to each product's first image.
+    One statement (:func:`card_statement`).
     :param conditions: extra WHERE conditions on :class:`Product` (and on ``prices`` when given).
     :param order: ORDER BY terms; default the ``sort``'s.
     """
     prices = prices if prices is not None else price_summary()
     order = list(order) if order is not None else _order(sort, prices)
+    return run_cards(card_statement(conditions, order, prices, limit=limit, offset=offset))
+
+
+def card_statement(conditions: Sequence[ColumnElement[bool]], order: Sequence[Any], prices, *,
+                   limit: int | BindParameter, offset: int | BindParameter) -> Select:
+    """The page of active products (the total counted by a window over the same rows) joined to
+    each product's first image. ``limit`` and ``offset`` may be bound parameters."""
     page = (
         select(
             Product.id, Product.slug, Product.title, Product.title_en, Product.subtitle,
@@ -159,14 +165,19 @@ def cards(
         .correlate(page)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    return (
         select(
             page, ProductImage.path.label("image_path"), ProductImage.width.label("image_width"),
             ProductImage.height.label("image_height"), ProductImage.alt.label("image_alt"),
         )
         .select_from(page.outerjoin(ProductImage, ProductImage.id == first_image))
         .order_by(page.c.position)
-    ).all()
+    )
+
+
+def run_cards(statement: Select, params: Mapping[str, Any] | None = None) -> tuple[list[ProductHit], int]:
+    """Execute a :func:`card_statement`: the cards and the total."""
+    rows = db.session.execute(statement, dict(params or {})).all()
     currency = _currency()
     total = rows[0].total if rows else 0
     return [_card(row, currency) for row in rows], total
@@ -231,12 +242,28 @@ def home_sections(keys: Sequence[str], *, featured_tag: str = "", limit: int = 8
 
 
 def _section_products(key: str, featured_tag: str, limit: int) -> list[ProductHit]:
-    if key == "featured":
-        if not featured_tag:
-            return []
-        tagged = Product.tags.any(or_(Tag.name == featured_tag, Tag.slug == featured_tag))
-        return cards([tagged], sort="best_selling", limit=limit)[0]
-    return cards(sort="newest" if key == "new" else "best_selling", limit=limit)[0]
+    if key == "featured" and not featured_tag:
+        return []
+    return run_cards(_section_statement(key), {"tag": featured_tag, "limit": limit})[0]
+
+
+#: Home sections differ between requests only in bound values, so each statement is built once
+#: per process (building one costs more than running it); SQLAlchemy caches their SQL as well.
+_SECTION_STATEMENTS: dict[str, Select] = {}
+
+
+def _section_statement(key: str) -> Select:
+    statement = _SECTION_STATEMENTS.get(key)
+    if statement is None:
+        prices = price_summary()
+        conditions = []
+        if key == "featured":
+            tag = bindparam("tag", type_=String)
+            conditions.append(Product.tags.any(or_(Tag.name == tag, Tag.slug == tag)))
+        order = _order("newest" if key == "new" else "best_selling", prices)
+        limit = bindparam("limit", type_=Integer)
+        statement = _SECTION_STATEMENTS[key] = card_statement(conditions, order, prices, limit=limit, offset=0)
+    return statement
 
 
 # --------------------------------------------------------------------------
@@ -484,18 +511,29 @@ def related_products(product: ProductView, *, limit: int, customer_id: str | Non
     recommended = [
         int(r.product_id) for r in recommend(str(product.id), customer_id, limit) if str(r.product_id).isdigit()
     ]
-    either = []
-    if recommended:
-        either.append(Product.id.in_(recommended))
+    if limit <= 0 or (not recommended and product.category is None):
+        return []
+    if not recommended:  # the usual case: one statement shape, built once
+        params = {"product_id": product.id, "category_id": product.category.id, "limit": limit}
+        return run_cards(_same_category_statement(), params)[0]
+    either = [Product.id.in_(recommended)]
     if product.category is not None:
         either.append(Product.category_id == product.category.id)
-    if not either or limit <= 0:
-        return []
-    order = _popular()
-    if recommended:
-        rank = case({pid: n for n, pid in enumerate(recommended)}, value=Product.id, else_=len(recommended))
-        order = [rank, *order]
-    return cards([Product.id != product.id, or_(*either)], order=order, limit=limit)[0]
+    rank = case({pid: n for n, pid in enumerate(recommended)}, value=Product.id, else_=len(recommended))
+    return cards([Product.id != product.id, or_(*either)], order=[rank, *_popular()], limit=limit)[0]
+
+
+_SAME_CATEGORY: list[Select] = []
+
+
+def _same_category_statement() -> Select:
+    if not _SAME_CATEGORY:
+        conditions = [Product.id != bindparam("product_id", type_=Integer),
+                      Product.category_id == bindparam("category_id", type_=Integer)]
+        _SAME_CATEGORY.append(card_statement(
+            conditions, _popular(), price_summary(), limit=bindparam("limit", type_=Integer), offset=0,
+        ))
+    return _SAME_CATEGORY[0]
 
 
 # --------------------------------------------------------------------------

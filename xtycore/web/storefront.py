@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from flask import Blueprint, abort, request, send_from_directory, url_for
+from flask import Blueprint, abort, g, request, send_from_directory, url_for
 from flask_babel import gettext
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
@@ -93,8 +93,13 @@ class Filters:
 
 
 def setting(name: str) -> Any:
-    """A page setting of the active theme, or :data:`SETTING_DEFAULTS` when it declares none."""
-    return theme_settings().get(name, SETTING_DEFAULTS[name])
+    """A page setting of the active theme, or :data:`SETTING_DEFAULTS` when it declares none.
+
+    The settings are read once per request: each read validates them afresh.
+    """
+    if "_xty_page_settings" not in g:
+        g._xty_page_settings = theme_settings()
+    return g._xty_page_settings.get(name, SETTING_DEFAULTS[name])
 
 
 # --------------------------------------------------------------------------
@@ -241,7 +246,7 @@ def product(slug: str) -> str:
     return render("product.html", **product_context(page))
 
 
-@bp.route("/media/<path:filename>")
+@bp.route(f"{template_helpers.MEDIA_URL_PATH}<path:filename>")
 def media(filename: str):
     """Uploaded product images and their thumbnails, from ``<instance>/uploads``."""
     return send_from_directory(uploads_root(), filename, max_age=MEDIA_MAX_AGE)
