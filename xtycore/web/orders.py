@@ -76,10 +76,19 @@ def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) 
         "can_pay": pending and order.payment_instance_id is not None and checkout.payments_module() is not None,
         "payment_deadline": orders.payment_deadline(order) if pending else None,
         "payment_instructions": (notes.get(order.number) or _stored_instructions(order)) if pending else "",
+        "payment_failed": pending and _latest_payment_failed(order),
         "customer": current_customer(),
         "shop_time": shop_time,
         **extra,
     }
+
+
+def _latest_payment_failed(order: Order) -> bool:
+    """Whether the order's latest payment attempt failed or was declined (the customer is told why it is unpaid)."""
+    status = db.session.execute(
+        select(Payment.status).where(Payment.order_id == order.id).order_by(Payment.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    return status == "failed"
 
 
 def _stored_instructions(order: Order) -> str:
