@@ -9,7 +9,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xtycore-installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
-PYTEST_ARGS ?=
+# one test worker per CPU (pytest-xdist); each worker gets its own database
+PYTEST_ARGS ?= -n auto
 
 .PHONY: demo test lint install clean bench
 
