@@ -132,18 +132,10 @@ def configure_security(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from xtycore.web import account, seo, storefront
+    from xtycore.web import account, cart, orders, payments, reviews, seo, storefront
 
-    app.register_blueprint(storefront.bp)
-    app.register_blueprint(seo.bp)
-    app.register_blueprint(account.bp)
-    from xtycore.web import cart, orders
-    app.register_blueprint(cart.bp)
-    app.register_blueprint(orders.bp)
-    from xtycore.web import payments
-    app.register_blueprint(payments.bp)
-    from xtycore.web import reviews
-    app.register_blueprint(reviews.bp)
+    for module in (storefront, seo, account, cart, orders, payments, reviews):
+        app.register_blueprint(module.bp)
     kernel = get_kernel(app)
     for plugin, blueprint in kernel.plugins.collect(
         "xtycore_register_blueprints", policy=FaultPolicy.OPEN, include_disabled=True, app=app

@@ -44,6 +44,8 @@ class Kind:
     protocol: type
     schema_attr: str
     verbs: Mapping[str, FaultPolicy]
+    #: the type of the ``features`` object the kind requires, if any
+    features: type | None = None
 
 
 KINDS: dict[str, Kind] = {
@@ -56,11 +58,13 @@ KINDS: dict[str, Kind] = {
                 ("create_payment", "authorize", "capture", "void", "refund", "query", "parse_webhook"),
                 CLOSED,
             ),
+            GatewayFeatures,
         ),
         Kind(
             "courier", "Courier", "xtycore_register_couriers", Courier, "settings_schema",
             {"is_eligible": CLOSED, "quote": CLOSED, "create_waybill": CLOSED,
              "track": OPEN, "parse_webhook": CLOSED},
+            CourierFeatures,
         ),
         Kind(
             "promotion", "Promotion type", "xtycore_register_promotion_types", PromotionType,
@@ -102,10 +106,8 @@ def capability_problems(kind: Kind, obj: Any) -> list[str]:
     for verb in kind.verbs:
         if not callable(getattr(obj, verb, None)):
             problems.append(f"missing method {verb}()")
-    if kind.name == "payment" and not isinstance(getattr(obj, "features", None), GatewayFeatures):
-        problems.append("features must be a GatewayFeatures")
-    if kind.name == "courier" and not isinstance(getattr(obj, "features", None), CourierFeatures):
-        problems.append("features must be a CourierFeatures")
+    if kind.features is not None and not isinstance(getattr(obj, "features", None), kind.features):
+        problems.append(f"features must be a {kind.features.__name__}")
     return problems
 
 
