@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, abort, current_app, has_request_context, request, send_from_directory, url_for
+from flask import Flask, abort, current_app, g, has_request_context, request, send_from_directory, url_for
 from flask.signals import before_render_template, template_rendered
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, Template, pass_context
 from jinja2.runtime import Context
@@ -38,6 +38,8 @@ from xtycore.theme_manifest import SettingSpec, Theme, ThemeProblem, find_themes
 log = logging.getLogger("xtycore.themes")
 
 ACTIVE_THEME_KEY = "theme.active"
+#: ``flask.g`` key of the theme a staff member previews in this request
+PREVIEW_THEME_KEY = "xty_preview_theme"
 SETTINGS_KEY_PREFIX = "theme.settings."
 STATIC_ENDPOINT = "theme_static"
 #: Seconds browsers may cache theme static files; URLs carry ?v=<theme version>.
@@ -255,7 +257,8 @@ def active_theme_name() -> str:
     from xtycore.state import snapshot
 
     default = current_app.config["DEFAULT_THEME"]
-    name = snapshot().setting(ACTIVE_THEME_KEY, default)
+    # a staff member's signed preview (xtycore.admin.preview) wins, for that browser only
+    name = (has_request_context() and g.get(PREVIEW_THEME_KEY)) or snapshot().setting(ACTIVE_THEME_KEY, default)
     if name != default:
         manager = get_themes()
         reason = manager.activation_error(name)

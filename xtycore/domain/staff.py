@@ -60,3 +60,65 @@ def password_problem(password: str) -> str | None:
     if not password.strip():
         return "a staff password cannot be only spaces"
     return None
+
+
+# --------------------------------------------------------------------------
+# permissions: the one table the back office, its tests and docs/backoffice.md follow
+# --------------------------------------------------------------------------
+
+#: Every permission, with what it allows.
+PERMISSIONS: dict[str, str] = {
+    "catalogue.view": "see products, categories and the listing review queue",
+    "catalogue.edit": "create, edit, publish and unpublish products",
+    "orders.view": "see orders, payments and shipments",
+    "orders.fulfil": "ship orders and handle after-sales (售后)",
+    "orders.refund": "refund payments",
+    "customers.view": "see customer accounts",
+    "customers.edit": "change customer accounts",
+    "plugins.manage": "enable and disable plugins; configure payment methods, couriers, promotions, support channels",
+    "themes.manage": "preview and activate themes, edit theme settings",
+    "staff.manage": "invite staff, change their roles, disable them",
+    "reports.view": "see sales reports",
+    "audit.view": "read the audit log",
+    "settings.manage": "change shop settings",
+}
+
+_VIEW_ALL = ("catalogue.view", "orders.view", "customers.view", "reports.view", "audit.view")
+
+#: role -> the permissions it grants.
+ROLE_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
+    StaffRole.OWNER: frozenset(PERMISSIONS),
+    StaffRole.MANAGER: frozenset((
+        *_VIEW_ALL, "catalogue.edit", "orders.fulfil", "orders.refund", "customers.edit",
+        "plugins.manage", "themes.manage", "staff.manage",
+    )),
+    StaffRole.CATALOGUE_EDITOR: frozenset(("catalogue.view", "catalogue.edit")),
+    StaffRole.ORDER_CLERK: frozenset(("catalogue.view", "orders.view", "orders.fulfil", "customers.view")),
+    StaffRole.SUPPORT_AGENT: frozenset(("orders.view", "customers.view", "customers.edit")),
+    StaffRole.FINANCE: frozenset(("orders.view", "orders.refund", "customers.view", "reports.view")),
+    StaffRole.READ_ONLY: frozenset(_VIEW_ALL),
+}
+
+#: Lower is more powerful. A staff member manages only accounts of a strictly lower rank
+#: (a higher number), and grants only such roles; an owner manages everyone.
+ROLE_RANK: dict[StaffRole, int] = {StaffRole.OWNER: 0, StaffRole.MANAGER: 1}
+DEFAULT_RANK = 2
+
+
+def permissions_of(role: StaffRole | str) -> frozenset[str]:
+    """The permissions ``role`` grants; none for a role that no longer exists."""
+    try:
+        return ROLE_PERMISSIONS[StaffRole(role)]
+    except ValueError:
+        return frozenset()
+
+
+def rank(role: StaffRole | str) -> int:
+    return ROLE_RANK.get(StaffRole(role), DEFAULT_RANK)
+
+
+def may_manage(actor_role: StaffRole | str, target_role: StaffRole | str) -> bool:
+    """Whether ``actor_role`` (with staff.manage) may change an account of, or grant, ``target_role``."""
+    if StaffRole(actor_role) is StaffRole.OWNER:
+        return True
+    return rank(actor_role) < rank(target_role)

@@ -1,0 +1,63 @@
+"""Fixtures of the back-office tests: cheap hashing, staff of every role, signed-in clients."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from tests.accounts.conftest import Inbox, SmtpServer, smtp_server  # noqa: F401  (a real SMTP server)
+from tests.accounts.helpers import free_port
+from xtycore.domain.staff import StaffRole
+from xtycore.security import reset_rate_limits
+from xtycore.services import staff as staff_service
+
+CHEAP = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 1024, "PASSWORD_HASH_PARALLELISM": 1}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def xty_config():
+    # nothing listens on MAIL_PORT unless a test starts `smtp_server`
+    return {**CHEAP, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port(), "MAIL_TIMEOUT": 5}
+
+
+@pytest.fixture
+def xty_make_app(xty_make_app):
+    made = []
+
+    def make(*args, **kwargs):
+        app = xty_make_app(*args, **kwargs)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        reset_rate_limits(app)
+
+
+def email_of(role: StaffRole | str) -> str:
+    return f"{StaffRole(role).value.replace('_', '-')}@shop.test"
+
+
+@pytest.fixture
+def make_staff(xty_app) -> Callable[..., Any]:
+    """``make_staff(role)`` -> the id of a new active account of that role (password :data:`PASSWORD`)."""
+
+    def make(role: StaffRole | str, email: str | None = None) -> int:
+        with xty_app.app_context():
+            return staff_service.create_staff(email or email_of(role), PASSWORD, role=role).id
+
+    return make
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    return client.post("/admin/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def owner_client(xty_app, make_staff):
+    make_staff(StaffRole.OWNER)
+    client = xty_app.test_client()
+    assert sign_in(client, email_of(StaffRole.OWNER)).status_code == 302
+    return client

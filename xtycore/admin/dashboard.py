@@ -1,0 +1,111 @@
+"""The dashboard: what needs the merchant's attention today, in a fixed handful of statements.
+
+All the numbers come from one ``SELECT`` of scalar subqueries; each list is
+one more statement with a limit, so the page costs the same whatever the size
+of the shop (tests count the statements). "Today" is the shop's day
+(``SHOP_TIMEZONE``, Asia/Shanghai by default), from local midnight to the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from xtycore.admin import bp, page
+from xtycore.admin.permissions import SIGNED_IN, can, requires
+from xtycore.domain.catalog import ProductStatus
+from xtycore.domain.states import OrderStatus
+from xtycore.extensions import db
+from xtycore.kernel import get_kernel
+from xtycore.models import Order, Payment, PluginFailure, Product, Variant
+from xtycore.services.pages import LOW_STOCK
+
+#: Orders placed today count towards sales once paid, until refunded or cancelled.
+SOLD = (OrderStatus.PAID.value, OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
+#: Rows each list shows.
+LIST_LIMIT = 8
+
+
+@dataclass(frozen=True)
+class Figures:
+    orders_today: int
+    sales_today_minor: int
+    to_ship: int
+    low_stock: int
+    review_queue: int
+    payments_attention: int
+
+
+def shop_day(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Start and end of the shop's current day, in UTC."""
+    zone = ZoneInfo(current_app.config["SHOP_TIMEZONE"])
+    local = (now or datetime.now(timezone.utc)).astimezone(zone)
+    start = datetime.combine(local.date(), time.min, tzinfo=zone)
+    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+
+
+def _count(*where: Any):
+    return select(func.count()).where(*where).scalar_subquery()
+
+
+def figures(now: datetime | None = None) -> Figures:
+    start, end = shop_day(now)
+    today = (Order.placed_at >= start, Order.placed_at < end)
+    sales = select(func.coalesce(func.sum(case((Order.status.in_(SOLD), Order.total_minor), else_=0)), 0)) \
+        .where(*today).scalar_subquery()
+    row = db.session.execute(select(
+        _count(*today).label("orders_today"),
+        sales.label("sales_today_minor"),
+        _count(Order.status == OrderStatus.PAID.value).label("to_ship"),
+        select(func.count()).select_from(Variant).join(Product)
+        .where(Variant.stock <= LOW_STOCK, Product.status == ProductStatus.ACTIVE.value)
+        .scalar_subquery().label("low_stock"),
+        _count(Product.status == ProductStatus.PENDING_REVIEW.value).label("review_queue"),
+        _count(Payment.attention != "").label("payments_attention"),
+    )).one()
+    return Figures(**row._asdict())
+
+
+def low_stock_variants() -> list[Any]:
+    return db.session.execute(
+        select(Variant.id, Variant.sku, Variant.stock, Variant.options, Product.id.label("product_id"),
+               Product.title)
+        .join(Product).where(Variant.stock <= LOW_STOCK, Product.status == ProductStatus.ACTIVE.value)
+        .order_by(Variant.stock, Variant.sku).limit(LIST_LIMIT)
+    ).all()
+
+
+def recent_failures() -> list[PluginFailure]:
+    return list(db.session.execute(
+        select(PluginFailure).order_by(PluginFailure.id.desc()).limit(LIST_LIMIT)
+    ).scalars())
+
+
+def payments_needing_attention() -> list[Any]:
+    return db.session.execute(
+        select(Payment.reference, Payment.amount_minor, Payment.currency, Payment.attention, Payment.created_at,
+               Order.number.label("order_number"))
+        .join(Order, Order.id == Payment.order_id).where(Payment.attention != "")
+        .order_by(Payment.id.desc()).limit(LIST_LIMIT)
+    ).all()
+
+
+@bp.route("/")
+@requires(SIGNED_IN)
+def dashboard():
+    sees_orders, sees_catalogue = can("orders.view"), can("catalogue.view")
+    support = get_kernel().registry.instances("support") if can("plugins.manage") else []
+    return page(
+        "dashboard.html",
+        figures=figures() if sees_orders or sees_catalogue else None,
+        low_stock=low_stock_variants() if sees_catalogue else [],
+        failures=recent_failures() if can("plugins.manage") else [],
+        attention=payments_needing_attention() if sees_orders else [],
+        support_channels=support,
+        low_stock_threshold=LOW_STOCK,
+    )

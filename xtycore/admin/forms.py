@@ -1,0 +1,206 @@
+"""Forms drawn from marshmallow schemas: one declaration drives the page, the parsing and the errors.
+
+A capability's settings schema, a theme's settings (built from theme.toml) and,
+later, products are edited through the same three steps:
+
+1. :func:`form_fields` describes each field of the schema for the template
+   (``admin/_form.html`` draws them): its widget, label, help, whether it is
+   required, its choices;
+2. :func:`form_values` turns stored data into what the inputs show; secret
+   fields show only a mask (``••••cdef``), never the value;
+3. :func:`parse_form` turns the posted form back into what the *same* schema
+   loads, and :func:`field_errors` puts the schema's messages next to the
+   fields they belong to.
+
+What a field may carry in ``metadata`` (docs/backoffice.md lists it for plugin
+authors): ``label``, ``help`` (or ``description``), ``secret`` (masked,
+encrypted at rest), ``money`` (a Decimal amount in the shop currency),
+``widget`` (``"text"`` for a multi-line box, ``"color"``), ``placeholder``.
+A ``OneOf`` validator makes a choice list (its ``labels`` are shown), a
+``Range`` validator sets the input's min and max.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import MultiDict
+
+from xtycore import vault
+
+#: widgets the template knows
+WIDGETS = ("string", "text", "integer", "decimal", "money", "boolean", "choice", "email", "url", "list",
+           "nested", "secret", "color")
+#: an error of the whole form rather than one field
+FORM_ERRORS = "_schema"
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str  #: the input's name; nested fields are dotted, ``address.city``
+    widget: str
+    label: str
+    help: str = ""
+    required: bool = False
+    placeholder: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    minimum: Any = None
+    maximum: Any = None
+    children: tuple["FormField", ...] = ()
+
+    @property
+    def input_id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+def _widget(field: fields.Field) -> str:
+    meta = field.metadata
+    hint = meta.get("widget") or meta.get("type")
+    if meta.get("secret"):
+        return "secret"
+    if isinstance(field, fields.Boolean):
+        return "boolean"
+    if isinstance(field, fields.Nested):
+        return "nested"
+    if isinstance(field, fields.List):
+        return "list"
+    if isinstance(field, fields.Integer):
+        return "integer"
+    if isinstance(field, fields.Decimal):
+        return "money" if meta.get("money") else "decimal"
+    if isinstance(field, fields.Email):
+        return "email"
+    if isinstance(field, fields.Url):
+        return "url"
+    if _one_of(field) is not None:
+        return "choice"
+    if hint in ("text", "color"):
+        return hint
+    return "string"
+
+
+def _one_of(field: fields.Field) -> validate.OneOf | None:
+    return next((v for v in field.validators if isinstance(v, validate.OneOf)), None)
+
+
+def _range(field: fields.Field) -> validate.Range | None:
+    return next((v for v in field.validators if isinstance(v, validate.Range)), None)
+
+
+def _label(name: str, field: fields.Field) -> str:
+    return field.metadata.get("label") or name.replace("_", " ").capitalize()
+
+
+def form_fields(schema: Schema, prefix: str = "") -> list[FormField]:
+    """The fields of ``schema`` in declaration order, as the template draws them."""
+    described = []
+    for name, field in schema.fields.items():
+        if field.dump_only:
+            continue
+        widget = _widget(field)
+        one_of, bounds = _one_of(field), _range(field)
+        choices: tuple[tuple[str, str], ...] = ()
+        if one_of is not None:
+            labels = list(one_of.labels) if one_of.labels else [str(c) for c in one_of.choices]
+            choices = tuple((str(c), str(label)) for c, label in zip(one_of.choices, labels))
+        children = tuple(form_fields(field.schema, f"{prefix}{name}.")) if widget == "nested" else ()
+        described.append(FormField(
+            name=f"{prefix}{name}", widget=widget, label=_label(name, field),
+            help=field.metadata.get("help") or field.metadata.get("description") or "",
+            required=field.required, placeholder=field.metadata.get("placeholder", ""), choices=choices,
+            minimum=bounds.min if bounds is not None else None, maximum=bounds.max if bounds is not None else None,
+            children=children,
+        ))
+    return described
+
+
+def form_values(schema: Schema, data: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """What each input shows for stored ``data``: text, a bool for checkboxes, a mask for secrets."""
+    shown: dict[str, Any] = {}
+    data = data or {}
+    for name, field in schema.fields.items():
+        key, value = f"{prefix}{name}", data.get(name)
+        widget = _widget(field)
+        if widget == "nested":
+            shown.update(form_values(field.schema, value if isinstance(value, Mapping) else {}, f"{key}."))
+        elif widget == "boolean":
+            shown[key] = bool(value)
+        elif widget == "secret":
+            shown[key] = vault.mask(value) if value not in (None, "") else ""
+        elif widget == "list":
+            shown[key] = "\n".join(str(item) for item in value or ())
+        else:
+            shown[key] = "" if value is None else str(value)
+    return shown
+
+
+def parse_form(schema: Schema, form: MultiDict, prefix: str = "") -> dict[str, Any]:
+    """The posted form as input for ``schema.load``: checkboxes as booleans, lists from lines.
+
+    Empty inputs are left out, so the schema's defaults and its "required"
+    messages apply; a secret left empty or sent back masked is left for the
+    caller to keep (:func:`xtycore.vault.merge_submitted`).
+    """
+    raw: dict[str, Any] = {}
+    for name, field in schema.fields.items():
+        if field.dump_only:
+            continue
+        key = f"{prefix}{name}"
+        widget = _widget(field)
+        if widget == "boolean":
+            raw[name] = form.get(key) in ("on", "true", "1", "y", "yes")
+        elif widget == "nested":
+            nested = parse_form(field.schema, form, f"{key}.")
+            if nested or field.required:
+                raw[name] = nested
+        elif widget == "list":
+            items = [line.strip() for line in form.get(key, "").splitlines() if line.strip()]
+            if items or field.required:
+                raw[name] = items
+        else:
+            value = form.get(key, "")
+            value = value if widget in ("text", "secret") else value.strip()
+            if value.strip():
+                raw[name] = value
+    return raw
+
+
+def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's messages keyed by input name (nested dotted; a list's item errors on the list)."""
+    if isinstance(messages, (list, tuple)):
+        return {prefix.rstrip(".") or FORM_ERRORS: [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in (messages or {}).items():
+        if isinstance(key, int):  # an item of a list field
+            for text in field_errors(value, "").values():
+                flat.setdefault(prefix.rstrip("."), []).extend(text)
+            continue
+        name = FORM_ERRORS if key == FORM_ERRORS and not prefix else f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            for inner, text in field_errors(value, f"{name}.").items():
+                flat.setdefault(inner, []).extend(text)
+        else:
+            flat.setdefault(name, []).extend(str(m) for m in value)
+    return flat
+
+
+def redisplayed(schema: Schema, form: MultiDict, stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the inputs show after a refused POST: the staff member's input, but secrets only masked."""
+    shown = form_values(schema, stored)
+    for key in shown:
+        field = _lookup(schema, key)
+        if field is None or _widget(field) == "secret":
+            continue
+        shown[key] = form.get(key) in ("on", "true", "1", "y", "yes") if _widget(field) == "boolean" \
+            else form.get(key, "")
+    return shown
+
+
+def _lookup(schema: Schema, dotted: str) -> fields.Field | None:
+    head, _, rest = dotted.partition(".")
+    field = schema.fields.get(head)
+    if rest and isinstance(field, fields.Nested):
+        return _lookup(field.schema, rest)
+    return None if rest else field

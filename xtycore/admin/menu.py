@@ -1,0 +1,39 @@
+"""The back-office menu: the kernel's screens and plugins' entries, each shown only to who may use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from xtycore.domain.staff import permissions_of
+from xtycore.models.staff import Staff
+from xtycore.services.backoffice import admin_menu
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+    endpoint: str
+
+
+#: (label, endpoint, permission or None for any signed-in staff member)
+SCREENS = (
+    (_l("Dashboard"), "admin.dashboard", None),
+    (_l("Plugins"), "admin.plugins", "plugins.manage"),
+    (_l("Payment, delivery, promotions, support"), "admin.capability_list", "plugins.manage"),
+    (_l("Themes"), "admin.themes", "themes.manage"),
+    (_l("Staff"), "admin.staff_list", "staff.manage"),
+    (_l("Audit log"), "admin.audit_entries", "audit.view"),
+)
+
+
+def menu(staff: Staff) -> list[Link]:
+    granted = permissions_of(staff.role)
+    links = [Link(str(label), url_for(endpoint), endpoint) for label, endpoint, permission in SCREENS
+             if permission is None or permission in granted]
+    for entries in admin_menu(granted).values():
+        links += [Link(entry.label, url_for(entry.endpoint), entry.endpoint) for entry in entries]
+    return links
