@@ -149,9 +149,10 @@ def notification(key: rsa.RSAPrivateKey, event_type: str, resource: dict[str, An
     return Callback(body, signed_headers(key, body, serial=serial, timestamp=int(sent.timestamp())))
 
 
-def payment_request(payment_id: str = "P0000000000000000000000001", amount: str = "88.00", **changes: Any):
+def payment_request(payment_id: str = "P0000000000000000000000001", amount: str = "88.00", currency: str = "CNY",
+                    **changes: Any):
     return PaymentRequest(**{
-        "payment_id": payment_id, "order_number": "20261127-0001", "amount": Money(amount, "CNY"),
+        "payment_id": payment_id, "order_number": "20261127-0001", "amount": Money(amount, currency),
         "description": "小甜园 20261127-0001", "return_url": "https://shop.test/payments/return/" + payment_id,
         "notify_url": "https://shop.test/webhooks/payment/1", "customer_ip": "203.0.113.7", **changes,
     })
