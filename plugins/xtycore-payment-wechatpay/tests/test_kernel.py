@@ -1,0 +1,174 @@
+"""Through the kernel: a shopper checks out, scans the QR code, WeChat Pay calls back, the order is paid once."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from xtycore import signals
+from xtycore.domain.money import Money
+from xtycore.extensions import db, transaction
+from xtycore.models import Order, OrderEvent, Payment, PaymentEvent, PaymentWebhook, ProductImage
+from xtycore.services import catalog, catalog_review
+from xtycore.services.capabilities import create_instance
+
+from .conftest import notification, payment_resource
+
+FLAT_RATE = {"label": "顺丰标快", "price_minor": 1200, "free_over_minor": 20000}
+ADDRESS = {
+    "recipient": "张三", "mobile": "13800138000", "province": "广东省", "city": "深圳市", "district": "南山区",
+    "street": "科技园南区高新南一道8号", "postcode": "518057", "email": "guest@example.cn",
+}
+
+
+class HttpsClient(FlaskClient):
+    """A browser of a shop served over HTTPS: WeChat Pay accepts only an https notify_url."""
+
+    def open(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("base_url", "https://shop.test")
+        return super().open(*args, **kwargs)
+
+
+@dataclass
+class Shop:
+    app: Any
+    courier_id: int
+    instance_id: int
+    variant_id: int
+    succeeded: list = field(default_factory=list)
+
+    def client(self):
+        return HttpsClient(self.app, self.app.response_class, use_cookies=True)
+
+    @property
+    def inbox(self) -> str:
+        return f"/webhooks/payment/{self.instance_id}"
+
+    def checkout(self, client) -> str:
+        """Cart, address, courier, WeChat Pay, review, place: the page the shopper sees after placing."""
+        assert client.post("/cart/add", data={"variant_id": self.variant_id, "quantity": 1}).status_code == 303
+        assert client.post("/checkout/address", data=ADDRESS).headers["Location"].endswith("/checkout/shipping")
+        client.post("/checkout/shipping", data={"option": f"{self.courier_id}:standard"})
+        assert "微信支付" in client.get("/checkout/payment").get_data(as_text=True)
+        client.post("/checkout/payment", data={"payment_instance_id": self.instance_id})
+        review = client.get("/checkout/review").get_data(as_text=True)
+        placed = client.post("/checkout/place", data={
+            name: re.search(rf'name="{name}" value="([^"]*)"', review)[1]
+            for name in ("checkout_token", "expected_total_minor")
+        })
+        assert placed.status_code == 200, placed.headers.get("Location")
+        return placed.get_data(as_text=True)
+
+    def rows(self) -> dict[str, Any]:
+        with self.app.app_context():
+            order = db.session.execute(select(Order)).scalar_one()
+            return {
+                "order": (order.status, order.paid_minor, order.total_minor),
+                "payments": [(p.reference, p.status, p.captured_minor, p.gateway_reference, p.qr_content)
+                             for p in db.session.execute(select(Payment).order_by(Payment.id)).scalars()],
+                "webhooks": [(w.status, w.response_status, w.reason) for w in
+                             db.session.execute(select(PaymentWebhook).order_by(PaymentWebhook.id)).scalars()],
+                "events": [(e.event_id, e.outcome) for e in db.session.execute(select(PaymentEvent)).scalars()],
+                "pay_events": db.session.execute(select(func.count()).select_from(OrderEvent)
+                                                 .where(OrderEvent.event == "pay")).scalar_one(),
+            }
+
+
+def published_variant(title: str, price: str) -> int:
+    data = catalog.ProductInput(
+        title=title, description_html="<p>明前特级龙井，产自杭州西湖产区，手工炒制，香气清高持久。</p>",
+        variants=[catalog.VariantInput(sku=f"WX-{secrets.token_hex(4)}", price=Money(price), stock=10,
+                                       weight_grams=250, options={})],
+    )
+    with transaction():
+        product = catalog.save_product(data)
+        product.images.append(ProductImage(path=f"products/{product.id}/a.jpg", width=800, height=800))
+        db.session.flush()
+        catalog_review.publish_in_session(product)
+        return product.variants[0].id
+
+
+@pytest.fixture
+def shop(xty_make_app, keys, wechat):
+    app = xty_make_app(plugins={"courier_standard": None, "payment_wechatpay": None})
+    with app.app_context():
+        courier_id = create_instance("courier", "flat_rate", display_name="顺丰速运", settings=FLAT_RATE)
+        instance_id = create_instance("payment", "wechatpay", display_name="微信支付",
+                                      settings=keys.settings(wechat.url))
+        variant_id = published_variant("西湖龙井", "49.00")
+    made = Shop(app, courier_id, instance_id, variant_id)
+
+    def on_success(sender, payment, event, **kwargs):
+        made.succeeded.append((payment.reference, event.event_id if event is not None else None))
+
+    signals.payment_succeeded.connect(on_success, weak=False)
+    yield made
+    signals.payment_succeeded.disconnect(on_success)
+
+
+def test_a_scanned_qr_payment_is_paid_by_wechats_callback_once(shop, wechat):
+    client = shop.client()
+    page = shop.checkout(client)
+    [(reference, status, _, _, code_url)] = shop.rows()["payments"]
+    assert status == "pending" and code_url == f"weixin://wxpay/bizpayurl/up?pr={wechat.trades[reference]['prepay']}"
+    assert wechat.trades[reference]["amount"] == {"total": 6100, "currency": "CNY"}  # 49.00 + 12.00 shipping
+    assert wechat.requests[0]["problem"] == ""
+    assert f"/payments/{reference}/qr.png" in page
+    image = client.get(f"/payments/{reference}/qr.png")
+    assert image.status_code == 200 and image.content_type == "image/png"
+    assert image.data.startswith(b"\x89PNG\r\n\x1a\n"), "segno drew the code here, not a remote service"
+
+    trade = wechat.pay(reference)
+    callback = wechat.callback(reference, notice_id="EV-E2E-0001")
+    answer = callback.post_to(client, shop.inbox)
+    assert (answer.status_code, answer.data) == (204, b""), "WeChat Pay's success reply: 204 with no body"
+    rows = shop.rows()
+    assert rows["order"] == ("paid", 6100, 6100)
+    assert rows["payments"][0][1:4] == ("succeeded", 6100, trade["transaction_id"])
+    assert rows["events"] == [("EV-E2E-0001", "applied")] and rows["pay_events"] == 1
+    assert shop.succeeded == [(reference, "EV-E2E-0001")]
+
+    again = callback.post_to(client, shop.inbox)  # WeChat Pay retries when it missed our answer
+    assert (again.status_code, again.data) == (204, b"")
+    rows = shop.rows()
+    assert [w[0] for w in rows["webhooks"]] == ["applied", "duplicate"]
+    assert rows["order"] == ("paid", 6100, 6100) and rows["pay_events"] == 1 and len(shop.succeeded) == 1
+
+
+def test_the_return_from_wechat_settles_by_query_and_the_late_callback_changes_nothing(shop, wechat):
+    client = shop.client()
+    shop.checkout(client)
+    [(reference, *_)] = shop.rows()["payments"]
+    assert client.get(f"/payments/return/{reference}").status_code == 303
+    assert shop.rows()["order"][0] == "pending_payment", "NOTPAY: still waiting"
+    wechat.pay(reference)
+    assert client.get(f"/payments/return/{reference}").status_code == 303
+    assert shop.rows()["order"] == ("paid", 6100, 6100)
+    late = wechat.callback(reference, notice_id="EV-E2E-LATE").post_to(client, shop.inbox)
+    assert late.status_code == 204
+    rows = shop.rows()
+    assert rows["events"] == [("EV-E2E-LATE", "no_change")] and rows["pay_events"] == 1
+    assert shop.succeeded == [(reference, None)]
+
+
+def test_callbacks_that_fail_verification_are_rejected_and_change_nothing(shop, wechat, keys):
+    client = shop.client()
+    shop.checkout(client)
+    [(reference, *_)] = shop.rows()["payments"]
+    wechat.pay(reference)
+    forged = notification(keys.stranger, "TRANSACTION.SUCCESS", payment_resource(reference, 6100))
+    wrong_amount = notification(keys.platform, "TRANSACTION.SUCCESS", payment_resource(reference, 1))
+    for callback in (forged, wrong_amount):
+        answer = callback.post_to(client, shop.inbox)
+        # the kernel's rejection reply; WeChat Pay retries on any 4xx/5xx (it documents {"code":"FAIL",...})
+        assert (answer.status_code, answer.get_data(as_text=True)) == (400, "invalid callback")
+    rows = shop.rows()
+    assert [w[0] for w in rows["webhooks"]] == ["rejected", "rejected"]
+    assert "does not verify" in rows["webhooks"][0][2] and "the payment is" in rows["webhooks"][1][2]
+    assert rows["order"][0] == "pending_payment" and rows["events"] == [] and shop.succeeded == []
