@@ -1,0 +1,104 @@
+"""What an asynchronous notification (异步通知) must be to be believed, and the event it becomes."""
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+import pytest
+
+from xtycore.domain.errors import InvalidWebhook
+from xtycore.domain.money import Money
+from xtycore.domain.payments import EventKind
+from xtycore.domain.webhooks import WebhookRequest
+
+from xtycore_payment_alipay.gateway import AlipayGateway
+
+from .conftest import FORM_HEADERS, PAYMENT_ID, as_request, loaded, notify_fields, sdk_signed
+
+gateway = AlipayGateway()
+NOW = datetime.now(timezone.utc)
+
+
+def parse(settings, alipay_keys, **fields_kwargs):
+    fields = sdk_signed(notify_fields(PAYMENT_ID, Money("88.00"), **fields_kwargs), alipay_keys)
+    return gateway.parse_webhook(as_request(fields), loaded(settings))
+
+
+@pytest.mark.parametrize("age", [timedelta(0), timedelta(hours=4, minutes=24), timedelta(hours=24, minutes=50)])
+def test_notifications_within_alipays_25_hour_retry_schedule_are_accepted(settings, alipay_keys, age):
+    assert parse(settings, alipay_keys, sent_at=NOW - age).kind is EventKind.PAYMENT_SUCCEEDED
+
+
+@pytest.mark.parametrize("sent_at, words", [
+    (NOW - timedelta(hours=25, minutes=1), "a replay"),
+    (NOW + timedelta(minutes=6), "in the future"),
+])
+def test_a_notification_outside_the_window_is_refused(settings, alipay_keys, sent_at, words):
+    with pytest.raises(InvalidWebhook, match=words):
+        parse(settings, alipay_keys, sent_at=sent_at)
+
+
+def test_the_window_is_a_setting(settings, alipay_keys):
+    with pytest.raises(InvalidWebhook, match="a replay"):
+        parse({**settings, "notify_window_hours": 1}, alipay_keys, sent_at=NOW - timedelta(hours=2))
+
+
+def test_a_retry_of_the_same_notification_is_the_same_event(settings, alipay_keys):
+    first = parse(settings, alipay_keys, notify_id="N-retried", sent_at=NOW - timedelta(minutes=14))
+    retry = parse(settings, alipay_keys, notify_id="N-retried", sent_at=NOW)
+    assert first.event_id == retry.event_id == "N-retried:TRADE_SUCCESS"
+
+
+def test_a_notification_for_another_app_or_seller_is_refused(settings, alipay_keys):
+    with pytest.raises(InvalidWebhook, match="for app 2021000122600009"):
+        parse(settings, alipay_keys, app_id="2021000122600009")
+    with pytest.raises(InvalidWebhook, match="for seller '2088102000000009'"):
+        parse(settings, alipay_keys, seller_id="2088102000000009")
+    unchecked = {**settings, "seller_id": ""}
+    assert parse(unchecked, alipay_keys, seller_id="2088102000000009").payment_id == PAYMENT_ID
+
+
+def test_a_finished_trade_succeeds_and_a_closed_one_closes(settings, alipay_keys):
+    finished = parse(settings, alipay_keys, trade_status="TRADE_FINISHED", notify_id="N1")
+    closed = parse(settings, alipay_keys, trade_status="TRADE_CLOSED", notify_id="N2")
+    assert (finished.kind, finished.event_id) == (EventKind.PAYMENT_SUCCEEDED, "N1:TRADE_FINISHED")
+    assert (closed.kind, closed.amount) == (EventKind.PAYMENT_CLOSED, Money("88.00"))
+
+
+def test_a_refund_notification_names_the_refund_and_its_amount(settings, alipay_keys):
+    event = parse(settings, alipay_keys, notify_id="N3", refund_fee="30.00", gmt_refund="2026-11-27 10:00:00.123",
+                  out_biz_no="R-0001")
+    assert (event.kind, event.amount, event.refund_id) == (EventKind.REFUND_SUCCEEDED, Money("30.00"), "R-0001")
+    assert event.event_id == "N3:REFUND" and event.response_body == "success"
+
+
+def test_a_waiting_trade_is_not_an_outcome(settings, alipay_keys):
+    with pytest.raises(InvalidWebhook, match="WAIT_BUYER_PAY"):
+        parse(settings, alipay_keys, trade_status="WAIT_BUYER_PAY")
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"sign_type": "RSA"}, "sign_type"),
+    ({"charset": "gbk"}, "charset"),
+    ({"notify_time": "27/11/2026"}, "not an Alipay time"),
+    ({"total_amount": "88.001"}, "not an Alipay amount"),
+    ({"notify_id": None}, "missing notify_id"),
+])
+def test_malformed_notifications_are_refused_even_when_signed(settings, alipay_keys, change, words):
+    changed = {**notify_fields(PAYMENT_ID, Money("88.00")), **change}
+    fields = sdk_signed({name: value for name, value in changed.items() if value is not None}, alipay_keys)
+    with pytest.raises(InvalidWebhook, match=words):
+        gateway.parse_webhook(as_request(fields), loaded(settings))
+
+
+def test_a_parameter_sent_twice_is_refused(settings, alipay_keys):
+    fields = sdk_signed(notify_fields(PAYMENT_ID, Money("88.00")), alipay_keys)
+    body = urlencode(fields) + "&total_amount=0.01"
+    with pytest.raises(InvalidWebhook, match="repeats"):
+        gateway.parse_webhook(WebhookRequest(body=body.encode(), headers=FORM_HEADERS), loaded(settings))
+
+
+def test_only_the_raw_body_counts_not_a_decoded_form_beside_it(settings, alipay_keys):
+    fields = sdk_signed(notify_fields(PAYMENT_ID, Money("88.00")), alipay_keys)
+    request = WebhookRequest(body=urlencode(fields).encode(), headers=FORM_HEADERS,
+                             form={**fields, "total_amount": "0.01"})
+    assert gateway.parse_webhook(request, loaded(settings)).amount == Money("88.00")
