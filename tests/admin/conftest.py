@@ -19,7 +19,8 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def xty_config():
     # nothing listens on MAIL_PORT unless a test starts `smtp_server`
-    return {**CHEAP, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port(), "MAIL_TIMEOUT": 5}
+    # English pages unless a test asks for Chinese (?lang=zh_CN), so assertions read the msgids
+    return {**CHEAP, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port(), "MAIL_TIMEOUT": 5, "SHOP_LOCALE": "en"}
 
 
 @pytest.fixture
@@ -61,3 +62,40 @@ def owner_client(xty_app, make_staff):
     client = xty_app.test_client()
     assert sign_in(client, email_of(StaffRole.OWNER)).status_code == 302
     return client
+
+
+BANK_PLUGIN = "tests.fixture_plugins.bank_transfer"
+BANK_SETTINGS = {"bank_name": "招商银行深圳分行", "account_name": "小甜园商贸有限公司", "account_number": "7559 0012 3456 789",
+                 "notify_secret": "bank-notify-secret-abcdef0123"}
+
+
+@pytest.fixture
+def bank_app(xty_make_app):
+    """An app with the fixture bank-transfer gateway enabled and one configured instance of it."""
+    from xtycore.services import capabilities
+
+    app = xty_make_app(plugins={"bank_transfer": BANK_PLUGIN})
+    with app.app_context():
+        app.config["XTY_TEST_BANK_INSTANCE"] = capabilities.create_instance(
+            "payment", "fixture_bank_transfer", display_name="对公转账", settings=BANK_SETTINGS)
+    return app
+
+
+def db_state(app) -> dict:
+    """Every row of the tables the back office can change, to prove a refused request changed nothing."""
+    from sqlalchemy import select
+
+    from xtycore.extensions import db
+    from xtycore.models import CapabilityInstance, KernelState, PluginState, Setting, Staff
+    from xtycore.models.audit import AuditEntry
+
+    with app.app_context():
+        db.session.remove()
+        state = {}
+        for model in (CapabilityInstance, KernelState, PluginState, Setting, Staff, AuditEntry):
+            rows = db.session.execute(select(model)).scalars().all()
+            state[model.__tablename__] = sorted(
+                repr(sorted((c.key, repr(getattr(row, c.key))) for c in model.__table__.columns)) for row in rows
+            )
+        db.session.remove()
+        return state

@@ -120,10 +120,15 @@ def _executed(state: Any) -> None:
         state.session.info[WROTE] = True
 
 
+def _unflushed(session: Session) -> bool:
+    # before_commit runs before the commit's own flush: pending changes count as writes too
+    return bool(session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty))
+
+
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     """Add the entries of the blocks open now to the transaction that writes their change."""
-    if not has_app_context() or not session.info.get(WROTE):
+    if not has_app_context() or not (session.info.get(WROTE) or _unflushed(session)):
         return
     pending = [entry for entry in g.get("_xty_audit_pending", ()) if not entry.written]
     if not pending:

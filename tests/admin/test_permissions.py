@@ -1,0 +1,130 @@
+"""Every /admin route declares its permission, and each role gets exactly what the table grants."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.admin.conftest import BANK_SETTINGS, db_state, email_of, sign_in
+from xtycore.admin.permissions import PUBLIC, SIGNED_IN
+from xtycore.domain.staff import PERMISSIONS, ROLE_PERMISSIONS, StaffRole, may_manage, permissions_of
+
+#: (endpoint, method, url, form, permission). Every admin endpoint but the public ones is listed once or more.
+# URLs name objects through the keys of `objects` below; POSTs that are allowed leave the objects usable.
+MATRIX = [
+    ("admin.dashboard", "GET", "/admin/", None, SIGNED_IN),
+    ("admin.change_password", "GET", "/admin/password", None, SIGNED_IN),
+    ("admin.change_password", "POST", "/admin/password",
+     {"current_password": "wrong password!!", "new_password": "x", "new_password_confirm": "y"}, SIGNED_IN),
+    ("admin.plugins", "GET", "/admin/plugins", None, "plugins.manage"),
+    ("admin.plugin_enabled", "POST", "/admin/plugins/bank_transfer/enabled", {"enabled": "1"}, "plugins.manage"),
+    ("admin.capability_list", "GET", "/admin/capabilities", None, "plugins.manage"),
+    ("admin.capability_new", "GET", "/admin/capabilities/payment/fixture_bank_transfer/new", None, "plugins.manage"),
+    ("admin.capability_new", "POST", "/admin/capabilities/payment/fixture_bank_transfer/new",
+     {"display_name": "第二个账户", "enabled": "on", **BANK_SETTINGS}, "plugins.manage"),
+    ("admin.capability_edit", "GET", "/admin/capabilities/{instance}", None, "plugins.manage"),
+    ("admin.capability_edit", "POST", "/admin/capabilities/{instance}",
+     {"display_name": "对公转账（新）", **BANK_SETTINGS, "notify_secret": ""}, "plugins.manage"),
+    ("admin.capability_enabled", "POST", "/admin/capabilities/{instance}/enabled", {"enabled": "1"},
+     "plugins.manage"),
+    ("admin.capability_delete", "POST", "/admin/capabilities/{spare}/delete", None, "plugins.manage"),
+    ("admin.themes", "GET", "/admin/themes", None, "themes.manage"),
+    ("admin.theme_activate", "POST", "/admin/themes/garden/activate", None, "themes.manage"),
+    ("admin.theme_preview", "POST", "/admin/themes/default/preview", None, "themes.manage"),
+    ("admin.theme_preview_end", "POST", "/admin/themes/preview/end", None, "themes.manage"),
+    ("admin.theme_settings_form", "GET", "/admin/themes/settings", None, "themes.manage"),
+    ("admin.theme_settings_form", "POST", "/admin/themes/settings", {"primary_color": "#123456"}, "themes.manage"),
+    ("admin.staff_list", "GET", "/admin/staff", None, "staff.manage"),
+    ("admin.staff_invite", "POST", "/admin/staff/invite", {"email": "new@shop.test", "role": "read_only"},
+     "staff.manage"),
+    ("admin.staff_role", "POST", "/admin/staff/{clerk}/role", {"role": "read_only"}, "staff.manage"),
+    ("admin.staff_active", "POST", "/admin/staff/{clerk}/active", {"active": "1"}, "staff.manage"),
+    ("admin.audit_entries", "GET", "/admin/audit?object_type=capability", None, "audit.view"),
+    ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
+]
+
+
+def test_every_admin_route_declares_a_permission(xty_app):
+    undeclared = [
+        rule.endpoint for rule in xty_app.url_map.iter_rules()
+        if rule.rule.startswith("/admin") and not hasattr(xty_app.view_functions[rule.endpoint], "xty_permission")
+    ]
+    assert undeclared == []
+
+
+def test_every_declared_permission_is_in_the_table(xty_app):
+    declared = {xty_app.view_functions[r.endpoint].xty_permission for r in xty_app.url_map.iter_rules()
+                if r.rule.startswith("/admin")}
+    assert declared - {PUBLIC, SIGNED_IN} <= set(PERMISSIONS)
+    assert all(perms <= set(PERMISSIONS) for perms in ROLE_PERMISSIONS.values())
+
+
+def test_the_matrix_covers_every_admin_route_that_is_not_public(xty_app):
+    endpoints = {r.endpoint for r in xty_app.url_map.iter_rules() if r.rule.startswith("/admin")
+                 and xty_app.view_functions[r.endpoint].xty_permission != PUBLIC}
+    assert endpoints == {row[0] for row in MATRIX}
+    for endpoint, _method, _url, _form, permission in MATRIX:
+        assert xty_app.view_functions[endpoint].xty_permission == permission, endpoint
+
+
+@pytest.fixture
+def objects(bank_app, make_staff_in):
+    from xtycore.services import capabilities
+
+    with bank_app.app_context():
+        spare = capabilities.create_instance("payment", "fixture_bank_transfer", display_name="备用",
+                                             settings=BANK_SETTINGS)
+    return {"instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
+            "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test")}
+
+
+@pytest.fixture
+def make_staff_in():
+    from tests.admin.conftest import PASSWORD
+    from xtycore.services import staff as staff_service
+
+    def make(app, role, email=None):
+        with app.app_context():
+            return staff_service.create_staff(email or email_of(role), PASSWORD, role=role).id
+
+    return make
+
+
+@pytest.mark.parametrize("role", list(StaffRole), ids=[r.value for r in StaffRole])
+def test_each_role_is_answered_or_refused_exactly_as_the_table_says(bank_app, objects, make_staff_in, role):
+    make_staff_in(bank_app, role)
+    if role is not StaffRole.OWNER:
+        make_staff_in(bank_app, StaffRole.OWNER)
+    client = bank_app.test_client()
+    assert sign_in(client, email_of(role)).status_code == 302
+    granted = permissions_of(role)
+    for endpoint, method, url, form, permission in MATRIX:
+        allowed = permission in (SIGNED_IN, PUBLIC) or permission in granted
+        before = db_state(bank_app) if method == "POST" and not allowed else None
+        response = client.open(url.format(**objects), method=method, data=form or {})
+        expected = {200, 302, 422} if allowed else {403}
+        assert response.status_code in expected, (role, method, url, response.status_code)
+        if not allowed:
+            assert "Nothing was changed" in response.get_data(as_text=True) or "没有任何改动" in \
+                response.get_data(as_text=True)
+        if before is not None:
+            assert db_state(bank_app) == before, (role, method, url)
+
+
+def test_signed_out_visitors_are_sent_to_the_sign_in_page_and_nothing_changes(bank_app, objects):
+    client = bank_app.test_client()
+    before = db_state(bank_app)
+    for _endpoint, method, url, form, _permission in MATRIX:
+        response = client.open(url.format(**objects), method=method, data=form or {})
+        assert response.status_code == 302 and "/admin/login" in response.headers["Location"], url
+    assert db_state(bank_app) == before
+
+
+@pytest.mark.parametrize("actor, target, allowed", [
+    (StaffRole.OWNER, StaffRole.OWNER, True),
+    (StaffRole.OWNER, StaffRole.MANAGER, True),
+    (StaffRole.MANAGER, StaffRole.OWNER, False),
+    (StaffRole.MANAGER, StaffRole.MANAGER, False),
+    (StaffRole.MANAGER, StaffRole.FINANCE, True),
+])
+def test_a_staff_member_manages_only_lower_roles(actor, target, allowed):
+    assert may_manage(actor, target) is allowed
