@@ -101,10 +101,26 @@ class DefaultConfig:
     ORDER_PAYMENT_TIMEOUT_MINUTES = 30
     #: Days a guest's signed order link keeps working.
     ORDER_LINK_MAX_AGE_DAYS = 90
+    #: Seconds a rendered home, category, search or product page is served from the
+    #: shared cache to visitors who are not signed in; 0 turns the page cache off.
+    #: Catalogue edits show at once; stock and sales counts at most this late.
+    STOREFRONT_PAGE_CACHE_SECONDS = 60
     #: Days a visitor's cart is kept after its last change (customers' carts are kept).
     CART_RETENTION_DAYS = 30
     #: Most units of one variant a cart line may hold.
     CART_MAX_LINE_QUANTITY = 99
+    #: Put refunded order lines back in stock: "unshipped" (only when the order had not shipped),
+    #: "always" or "never".
+    REFUND_RESTOCK = "unshipped"
+    #: Money that arrives for an order that expired, was cancelled or was paid already: "refund" it
+    #: automatically when the gateway can (otherwise staff are flagged), or "flag" it for staff.
+    LATE_PAYMENT_POLICY = "refund"
+    #: Refund the money of a paid order when it is cancelled.
+    REFUND_ON_CANCEL = True
+    #: Capture an authorised payment (gateways with delayed capture) when its order ships.
+    PAYMENT_CAPTURE_ON_SHIPMENT = True
+    #: Reconciliation asks gateways about payments and refunds pending for longer than this.
+    PAYMENT_RECONCILE_AFTER_MINUTES = 10
 
 
 def instance_path_from_env(default: str | os.PathLike | None = None) -> Path:

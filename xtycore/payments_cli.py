@@ -1,4 +1,4 @@
-"""``xty payments``: list payments, and confirm offline ones (货到付款, transfers) for staff."""
+"""``xty payments``: list payments, confirm offline ones (货到付款, transfers), capture, void, refund, reconcile."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import getpass
 import click
 from flask.cli import AppGroup
 
+from xtycore.domain.errors import XtyError
 from xtycore.domain.money import Money
-from xtycore.domain.payment_states import PaymentStatus
-from xtycore.services import payments
+from xtycore.domain.payment_states import LedgerStatus, PaymentStatus
+from xtycore.services import payments, refunds
 
-payments_group = AppGroup("payments", help="Payments: list them, confirm offline ones (货到付款, transfers).")
+payments_group = AppGroup(
+    "payments", help="Payments: list, confirm offline ones (货到付款), capture, void, refund, reconcile."
+)
 
 
 def _amount(minor: int, currency: str) -> str:
@@ -49,3 +52,88 @@ def payments_list(status: str | None, limit: int) -> None:
             f"{p.reference}  {p.order.number:20} {p.gateway_code:16} {_amount(p.amount_minor, p.currency):>14}  "
             f"{p.status:9} {p.created_at:%Y-%m-%d %H:%M}{flag}"
         )
+
+
+def _staff(actor: str) -> str:
+    return actor if ":" in actor else f"staff:{actor}"
+
+
+def _report(result: refunds.TxResult, what: str) -> None:
+    """Print a capture, void or refund outcome; a refusal exits 1 with the gateway's reason."""
+    again = "" if result.created else " (already requested; nothing sent again)"
+    if result.status is LedgerStatus.SUCCEEDED:
+        click.echo(f"{what} {result.amount}: succeeded{again}")
+    elif result.status is LedgerStatus.PENDING:
+        click.echo(f"{what} {result.amount}: pending{again}: {result.message}")
+    else:
+        raise click.ClickException(f"{what} {result.amount} failed{again}: {result.message}")
+    for line in result.lines:
+        click.echo(f"  {line['sku']} x {line['quantity']}: {_amount(line['amount_minor'], result.amount.currency)}")
+
+
+def _order_payment(order_number: str):
+    payment = payments.order_payment(order_number)
+    if payment is None:
+        raise click.ClickException(f"order {order_number} has no successful payment")
+    return payment
+
+
+@payments_group.command("refund")
+@click.argument("order_number")
+@click.option("--amount", help="Refund this amount (e.g. 12.50), in the order's currency.")
+@click.option("--line", "lines", multiple=True, metavar="SKU:QTY", help="Refund units of an order line (repeatable).")
+@click.option("--shipping", is_flag=True, help="Also refund the shipping fee.")
+@click.option("--reason", required=True, help="Why the money goes back; kept in the ledger.")
+@click.option("--key", "idempotency_key", help="Idempotency key: a repeated refund with it sends nothing again.")
+@click.option("--by", "actor", default=getpass.getuser, show_default="your login name", help="Who refunds.")
+def payments_refund(order_number: str, amount: str | None, lines: tuple[str, ...], shipping: bool, reason: str,
+                    idempotency_key: str | None, actor: str) -> None:
+    """Refund an order in full, by amount or by order lines, through the payment that paid it."""
+    try:
+        payment = _order_payment(order_number)
+        money = Money(amount, payment.currency) if amount is not None else None
+        result = refunds.refund_order(
+            order_number, amount=money, lines=[refunds.RefundLine.parse(text) for text in lines],
+            shipping=shipping, reason=reason, actor=_staff(actor), idempotency_key=idempotency_key,
+        )
+    except (XtyError, ValueError, ArithmeticError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(result, f"order {order_number}: refund")
+
+
+@payments_group.command("capture")
+@click.argument("order_number")
+@click.option("--by", "actor", default=getpass.getuser, show_default="your login name", help="Who captures.")
+def payments_capture(order_number: str, actor: str) -> None:
+    """Capture the authorised payment of an order (gateways with delayed capture)."""
+    try:
+        result = refunds.capture(_order_payment(order_number).id, actor=_staff(actor))
+    except XtyError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(result, f"order {order_number}: capture")
+
+
+@payments_group.command("void")
+@click.argument("order_number")
+@click.option("--reason", default="", help="Why; kept in the ledger.")
+@click.option("--by", "actor", default=getpass.getuser, show_default="your login name", help="Who voids.")
+def payments_void(order_number: str, reason: str, actor: str) -> None:
+    """Release an order's uncaptured payment (gateways with void); an order it paid is cancelled."""
+    try:
+        result = refunds.void(_order_payment(order_number).id, actor=_staff(actor), reason=reason)
+    except XtyError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(result, f"order {order_number}: void")
+
+
+@payments_group.command("reconcile")
+@click.option("--older-than", "older_than", type=click.IntRange(0, None), default=None,
+              help="Minutes a payment or refund must have been pending (default PAYMENT_RECONCILE_AFTER_MINUTES).")
+def payments_reconcile(older_than: int | None) -> None:
+    """Ask the gateways about payments and refunds left pending; recover missed callbacks."""
+    report = refunds.reconcile(older_than_minutes=older_than, progress=click.echo)
+    click.echo(
+        f"payments: {report.payments_checked} checked, {report.payments_settled} settled; "
+        f"refunds: {report.refunds_checked} checked, {report.refunds_settled} settled; "
+        f"{report.flagged} flagged for staff; {len(report.errors)} error(s)"
+    )

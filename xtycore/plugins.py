@@ -46,6 +46,7 @@ BUILTIN_PLUGINS = (
     "xtycore.builtin.maintenance",
     "xtycore.builtin.review",
     "xtycore.builtin.order_jobs",
+    "xtycore.builtin.payment_jobs",
 )
 
 

@@ -41,6 +41,19 @@ payment_succeeded = _signals.signal(
 )
 #: A payment failed or was declined. kwargs: ``payment``, ``reason``.
 payment_failed = _signals.signal("payment-failed", doc="A payment failed. kwargs: payment, reason")
+#: An authorised payment was captured (gateways with delayed capture). kwargs: ``payment``, ``amount`` (Money).
+payment_captured = _signals.signal(
+    "payment-captured", doc="An authorised payment was captured. kwargs: payment, amount"
+)
+#: A refund went through. kwargs: ``order``, ``payment``, ``amount`` (Money), ``lines`` (the refunded
+#: order lines: ``{"order_line_id", "sku", "quantity", "amount_minor"}``), ``transaction`` (the ledger row).
+refund_succeeded = _signals.signal(
+    "refund-succeeded", doc="A refund succeeded. kwargs: order, payment, amount, lines, transaction"
+)
+#: A refund was refused by the gateway. kwargs: ``order``, ``payment``, ``amount``, ``reason``, ``transaction``.
+refund_failed = _signals.signal(
+    "refund-failed", doc="A refund failed. kwargs: order, payment, amount, reason, transaction"
+)
 
 # shipping --------------------------------------------------------------------
 #: New tracking events arrived for a shipment. kwargs: ``shipment``, ``events``.

@@ -32,6 +32,22 @@ PAYMENT = StateMachine[PaymentStatus]("payment", {
     (_P.PENDING, "cancel"): _P.CANCELLED,
     (_P.FAILED, "succeed"): _P.SUCCEEDED,
     (_P.CANCELLED, "succeed"): _P.SUCCEEDED,
+    (_P.SUCCEEDED, "void"): _P.CANCELLED,  # an authorisation released before any capture
+})
+
+
+class LedgerStatus(str, enum.Enum):
+    """The status of one entry of the transactions ledger."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+#: A ledger entry leaves ``pending`` once, to one outcome.
+TRANSACTION = StateMachine[LedgerStatus]("payment transaction", {
+    (LedgerStatus.PENDING, "succeed"): LedgerStatus.SUCCEEDED,
+    (LedgerStatus.PENDING, "fail"): LedgerStatus.FAILED,
 })
 
 #: The lifecycle event a verified gateway event asks for (refund events belong to the refunds ledger).
@@ -45,6 +61,12 @@ EVENT_FOR_KIND: dict[EventKind, str] = {
 EVENT_FOR_TX_STATUS: dict[TxStatus, str] = {
     TxStatus.SUCCEEDED: "succeed",
     TxStatus.FAILED: "fail",
+}
+
+#: What a verified refund event asks of the pending refund it names.
+REFUND_EVENT_FOR_KIND: dict[EventKind, str] = {
+    EventKind.REFUND_SUCCEEDED: "succeed",
+    EventKind.REFUND_FAILED: "fail",
 }
 
 

@@ -38,13 +38,26 @@ class TxStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class GatewayFeatures:
-    """What a gateway supports; the back office offers only these actions."""
+    """What a gateway supports; the kernel refuses, and the back office does not offer, anything else.
+
+    - ``refunds``: ``refund`` returns money (False: the kernel never calls it
+      and flags money to return for staff instead);
+    - ``partial_refund``: a refund may be less than what is left to refund;
+    - ``void``: ``void`` closes an unpaid or uncaptured payment;
+    - ``delayed_capture``: a successful payment is only authorised; the
+      kernel captures it later with ``capture`` (staff, or on shipment);
+    - ``refund_query``: the gateway implements the optional verb
+      ``query_refund(payment, refund_id, settings)`` (see :class:`SupportsRefundQuery`),
+      which settles a refund whose answer was lost.
+    """
 
     flows: frozenset[Flow] = frozenset({Flow.REDIRECT})
     currencies: frozenset[str] = frozenset({"CNY"})
     partial_refund: bool = True
     void: bool = False
     delayed_capture: bool = False
+    refunds: bool = True
+    refund_query: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,15 @@ class GatewayResult:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+class TxKind(str, enum.Enum):
+    """The kind of a money movement in the kernel's transactions ledger."""
+
+    AUTHORIZATION = "authorization"
+    CAPTURE = "capture"
+    VOID = "void"
+    REFUND = "refund"
+
+
 class EventKind(str, enum.Enum):
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_FAILED = "payment.failed"
@@ -115,9 +137,9 @@ class WebhookEvent:
     event_id: str
     kind: EventKind
     payment_id: str
-    amount: Money
+    amount: Money  #: the payment's amount; for a refund event, the refund's amount
     gateway_reference: str = ""
-    refund_id: str = ""
+    refund_id: str = ""  #: refund events: the kernel's ``refund_id`` the refund was requested with
     response_body: str = "success"
     response_status: int = 200
     response_content_type: str = "text/plain"
@@ -148,10 +170,32 @@ class PaymentGateway(Protocol):
     def refund(
         self, payment: PaymentRef, amount: Money, refund_id: str, settings: Mapping[str, Any]
     ) -> GatewayResult:
-        """Refund ``amount``; ``refund_id`` is the kernel's idempotency key for this refund."""
+        """Refund ``amount``; ``refund_id`` is the kernel's idempotency key for this refund.
+
+        Return ``SUCCEEDED`` when the money went back, ``PENDING`` when the
+        gateway accepted the refund but has not finished it (a refund callback
+        or ``query_refund`` settles it), ``FAILED`` or raise
+        :class:`~xtycore.domain.errors.PaymentDeclined` when it was refused.
+        Raise :class:`~xtycore.domain.errors.GatewayUnavailable` when the
+        answer is unknown (a timeout): the kernel keeps the refund pending and
+        never sends it again blindly.
+        """
 
     def query(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
         """Ask the gateway for the payment's current state (reconciliation)."""
 
     def parse_webhook(self, request: WebhookRequest, settings: Mapping[str, Any]) -> WebhookEvent:
         """Verify and decode a callback; raise :class:`~xtycore.domain.errors.InvalidWebhook`."""
+
+
+@runtime_checkable
+class SupportsRefundQuery(Protocol):
+    """The optional verb of gateways that declare ``GatewayFeatures(refund_query=True)``.
+
+    Not part of :class:`PaymentGateway`: a gateway without it stays valid, and
+    the kernel settles its ambiguous refunds through staff instead.
+    """
+
+    def query_refund(self, payment: PaymentRef, refund_id: str, settings: Mapping[str, Any]) -> GatewayResult:
+        """How the refund the kernel requested as ``refund_id`` stands: PENDING, SUCCEEDED (with its amount)
+        or FAILED; raise :class:`~xtycore.domain.errors.PaymentError` when the gateway knows no such refund."""

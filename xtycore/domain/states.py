@@ -66,6 +66,13 @@ ORDER = StateMachine[OrderStatus]("order", {
     (_O.DELIVERED, "complete"): _O.COMPLETED,
     (_O.DELIVERED, "refund"): _O.REFUNDED,
     (_O.COMPLETED, "refund"): _O.REFUNDED,
+    # money returned while the order keeps its fulfilment status: a partial refund, or any refund of a
+    # cancelled order; the financial status (partially_refunded / refunded) is refund_status()
+    (_O.PAID, "record_refund"): _O.PAID,
+    (_O.SHIPPED, "record_refund"): _O.SHIPPED,
+    (_O.DELIVERED, "record_refund"): _O.DELIVERED,
+    (_O.COMPLETED, "record_refund"): _O.COMPLETED,
+    (_O.CANCELLED, "record_refund"): _O.CANCELLED,
 })
 
 

@@ -63,6 +63,7 @@ EVENT_SIGNALS: dict[str, tuple[Any, dict[str, Any]]] = {
     "deliver": (signals.order_delivered, {"shipment": None}),
     "complete": (signals.order_completed, {}),
     "refund": (signals.order_refunded, {"refund": None, "lines": ()}),
+    "record_refund": (signals.order_refunded, {"refund": None, "lines": ()}),
 }
 
 
@@ -213,7 +214,7 @@ def apply_event(order: Order, event: str, *, actor: str, note: str = "", **signa
         order_id=order.id, from_status=source.value, to_status=target.value, event=event,
         actor=actor[:200], note=note,
     ))
-    if target is OrderStatus.CANCELLED:
+    if target is OrderStatus.CANCELLED and source is not OrderStatus.CANCELLED:
         return_stock(order.id)
     if event == "pay":
         _count_sales(order.id)

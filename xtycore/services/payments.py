@@ -32,10 +32,12 @@ from xtycore.domain.errors import (
 )
 from xtycore.domain.money import Money
 from xtycore.domain.payment_states import (
-    EVENT_FOR_KIND, EVENT_FOR_TX_STATUS, PAYMENT, PaymentStatus, amount_problem,
+    EVENT_FOR_KIND, EVENT_FOR_TX_STATUS, PAYMENT, REFUND_EVENT_FOR_KIND, LedgerStatus, PaymentStatus,
+    amount_problem,
 )
 from xtycore.domain.payments import (
-    Flow, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxStatus, WebhookEvent,
+    Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxKind, TxStatus,
+    WebhookEvent,
 )
 from xtycore.domain.states import InvalidTransition, OrderStatus
 from xtycore.domain.webhooks import WebhookRequest
@@ -43,7 +45,7 @@ from xtycore.extensions import db, transaction
 from xtycore.kernel import get_kernel
 from xtycore.models.kernel import utcnow
 from xtycore.models.orders import Order
-from xtycore.models.payments import Payment, PaymentEvent, PaymentWebhook
+from xtycore.models.payments import Payment, PaymentEvent, PaymentTransaction, PaymentWebhook
 from xtycore.plugins import send_signal
 from xtycore.registry import ConfiguredCapability
 from xtycore.services import orders
@@ -301,19 +303,25 @@ def _apply_event(
         if seen is not None:
             webhook.status = "duplicate"
             return _reply(event), None
-        problem = amount_problem(_amount(payment), event.amount)
+        change = None
+        refund_event = event.kind in REFUND_EVENT_FOR_KIND
+        if refund_event:  # settles the pending refund it names, checking the refund's amount
+            outcome, problem = refunds.apply_refund_event(payment, event, actor=f"gateway:{instance.type.code}")
+        else:
+            problem = amount_problem(_amount(payment), event.amount)
         if problem:
             log.warning("payment %s: callback %s rejected: %s", payment.reference, event.event_id, problem)
             return _reject(webhook, problem), None
         lifecycle = EVENT_FOR_KIND.get(event.kind)
-        change = None
-        if lifecycle is None:
+        if refund_event:
+            webhook.reason = "" if outcome == "applied" else "the refund was already settled"
+        elif lifecycle is None:
             outcome = "ignored"
             webhook.reason = f"{event.kind.value} events are not applied to payments"
         else:
             change = _transition(
                 payment, lifecycle, reason=f"{event.kind.value} ({event.event_id})",
-                actor=f"gateway:{instance.type.code}", event=event,
+                actor=f"gateway:{instance.type.code}", event=event, instance=instance,
             )
             outcome = "applied" if change is not None else "no_change"
         webhook.status = "ignored" if outcome == "ignored" else "applied"
@@ -409,6 +417,15 @@ def confirm_offline(order_number: str, *, actor: str) -> tuple[Payment, bool]:
     return payment, change is not None
 
 
+def order_payment(order_number: str) -> Payment | None:
+    """The payment whose money paid the order (or its latest successful one); None when there is none."""
+    return db.session.execute(
+        select(Payment).join(Order, Order.id == Payment.order_id)
+        .where(Order.number == order_number, Payment.status == PaymentStatus.SUCCEEDED.value)
+        .order_by(Payment.paid_order.desc(), Payment.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def pending_payment(order_id: int) -> Payment | None:
     """The order's latest pending payment (its reference names the QR image and the payment page)."""
     return db.session.execute(
@@ -452,7 +469,10 @@ def _apply_result(
             return None
         if result.gateway_reference and not payment.gateway_reference:
             payment.gateway_reference = result.gateway_reference[:128]
-        return _transition(payment, lifecycle, reason=result.message or f"{verb}: {result.status.value}", actor=actor)
+        return _transition(
+            payment, lifecycle, reason=result.message or f"{verb}: {result.status.value}", actor=actor,
+            instance=instance,
+        )
 
 
 # --------------------------------------------------------------------------
@@ -461,25 +481,78 @@ def _apply_result(
 
 
 def _transition(
-    payment: Payment, lifecycle: str, *, reason: str, actor: str, event: WebhookEvent | None = None
+    payment: Payment, lifecycle: str, *, reason: str, actor: str, event: WebhookEvent | None = None,
+    instance: ConfiguredCapability | None = None,
 ) -> Change | None:
-    """Move a locked payment by a lifecycle event; None when it already has that outcome."""
+    """Move a locked payment by a lifecycle event; None when it already has that outcome.
+
+    A success holds the amount (``authorized_minor``) and, unless the gateway
+    delays capture, captures it, writing the ledger entry; then pays the order.
+    """
     current = PaymentStatus(payment.status)
     if not PAYMENT.can(current, lifecycle):
         return None
     new = PAYMENT.apply(current, lifecycle)
     payment.status = new.value
     if new is PaymentStatus.SUCCEEDED:
-        payment.captured_minor = payment.amount_minor
+        delayed = features_of(instance).delayed_capture if instance is not None else False
+        payment.authorized_minor = payment.amount_minor
+        if not delayed:
+            payment.captured_minor = payment.amount_minor
         payment.settled_at = utcnow()
+        ledger_entry(
+            payment, TxKind.AUTHORIZATION if delayed else TxKind.CAPTURE, payment.amount_minor,
+            status=LedgerStatus.SUCCEEDED, actor=actor, reason=reason,
+            gateway_reference=(event.gateway_reference if event is not None else "") or payment.gateway_reference,
+        )
         _mark_order_paid(payment, actor)
     else:
         payment.failure_reason = reason[:4000]
     return Change(payment, new, event, reason)
 
 
+def features_of(instance: ConfiguredCapability) -> GatewayFeatures:
+    return instance.type.obj.features
+
+
+def new_key(prefix: str = "T") -> str:
+    """A fresh idempotency key for a ledger entry (refunds send it to the gateway as ``refund_id``)."""
+    return prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(24))
+
+
+def ledger_entry(
+    payment: Payment, kind: TxKind, amount_minor: int, *, status: LedgerStatus, actor: str, reason: str = "",
+    key: str | None = None, gateway_reference: str = "", lines: list | None = None, shipping: bool = False,
+) -> PaymentTransaction | None:
+    """Add a ledger row for a locked payment; None when a live entry of that kind exists already.
+
+    (Captures, authorisations and voids are one per payment; refunds are many.)
+    """
+    if kind is not TxKind.REFUND and db.session.execute(
+        select(PaymentTransaction.id).where(
+            PaymentTransaction.payment_id == payment.id, PaymentTransaction.kind == kind.value,
+            PaymentTransaction.status != LedgerStatus.FAILED.value,
+        )
+    ).first() is not None:
+        return None
+    done = status is not LedgerStatus.PENDING
+    row = PaymentTransaction(
+        payment_id=payment.id, kind=kind.value, status=status.value, amount_minor=amount_minor,
+        currency=payment.currency, idempotency_key=key or new_key(), gateway_reference=gateway_reference[:128],
+        requested_by=actor[:200], reason=reason[:4000], lines=lines or [], includes_shipping=shipping,
+        restocked=False, message="", response={}, settled_at=utcnow() if done else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def _mark_order_paid(payment: Payment, actor: str) -> None:
-    """Mark the order paid; money that arrives for an order that cannot take it is flagged, not lost."""
+    """Mark the order paid; money that arrives for an order that cannot take it is flagged, not lost.
+
+    What then happens to that money is the late-payment policy's business
+    (:mod:`xtycore.services.refunds`, after the commit).
+    """
     try:
         with db.session.begin_nested():
             changed = orders.mark_paid(payment.order_id, payment.amount_minor, actor=actor, payment=payment)
@@ -490,6 +563,8 @@ def _mark_order_paid(payment: Payment, actor: str) -> None:
     if not changed:
         payment.attention = "the order was already paid by another payment: refund this one"
         log.error("payment %s succeeded for order %s, which was already paid", payment.reference, payment.order_id)
+        return
+    payment.paid_order = True
 
 
 def _close(payment_id: int, lifecycle: str, *, reason: str) -> Change | None:
@@ -584,3 +659,6 @@ def _secret_key(name: str) -> bool:
     parts = re.split(r"[^a-z0-9]+", name.lower())
     return "public" not in parts and any(part.endswith(SECRET_KEY_PARTS) or part in ("sign", "signature")
                                          for part in parts)
+
+
+from xtycore.services import refunds  # noqa: E402,F401  (connects the kernel's payment receivers)
