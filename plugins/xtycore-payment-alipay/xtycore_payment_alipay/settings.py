@@ -67,17 +67,11 @@ class AlipaySettings(Schema):
 
     @validates("app_private_key")
     def _private_key_loads(self, value: str, **kwargs: Any) -> None:
-        try:
-            keys.load_private_key(value)
-        except keys.KeyProblem as exc:
-            raise ValidationError(f"the application private key {exc}") from None
+        _must_load(keys.load_private_key, value, "the application private key")
 
     @validates("alipay_public_key")
     def _public_key_loads(self, value: str, **kwargs: Any) -> None:
-        try:
-            keys.load_public_key(value)
-        except keys.KeyProblem as exc:
-            raise ValidationError(f"the Alipay public key {exc}") from None
+        _must_load(keys.load_public_key, value, "the Alipay public key")
 
     @validates("gateway_url")
     def _known_gateway(self, value: str, **kwargs: Any) -> None:
@@ -104,6 +98,13 @@ class AlipaySettings(Schema):
                 "this is the application public key; paste the Alipay public key (支付宝公钥) shown "
                 "after uploading it", "alipay_public_key",
             )
+
+
+def _must_load(load, value: str, what: str) -> None:
+    try:
+        load(value)
+    except keys.KeyProblem as exc:
+        raise ValidationError(f"{what} {exc}") from None
 
 
 def _loopback(host: str) -> bool:
