@@ -57,33 +57,31 @@ class KeyProblem(ValueError):
 # --------------------------------------------------------------------------
 
 
+def _loaded(load: Any, pem: str, what: str) -> Any:
+    try:
+        return load(pem.strip().encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError) as exc:
+        raise KeyProblem(f"not {what} ({exc})") from None
+
+
 @lru_cache(maxsize=32)
 def private_key(pem: str) -> rsa.RSAPrivateKey:
     """The merchant's RSA API private key (``apiclient_key.pem``, PKCS#8 or PKCS#1 PEM)."""
-    try:
-        key = serialization.load_pem_private_key(pem.strip().encode("ascii"), password=None)
-    except (ValueError, TypeError, UnicodeEncodeError) as exc:
-        raise KeyProblem(f"not an unencrypted PEM private key ({exc})") from None
+    key = _loaded(lambda data: serialization.load_pem_private_key(data, password=None), pem,
+                  "an unencrypted PEM private key")
     return _rsa(key, rsa.RSAPrivateKey, "private")
 
 
 @lru_cache(maxsize=32)
 def public_key(pem: str) -> rsa.RSAPublicKey:
     """A WeChat Pay public key (``pub_key.pem``, the "微信支付公钥")."""
-    try:
-        key = serialization.load_pem_public_key(pem.strip().encode("ascii"))
-    except (ValueError, TypeError, UnicodeEncodeError) as exc:
-        raise KeyProblem(f"not a PEM public key ({exc})") from None
-    return _rsa(key, rsa.RSAPublicKey, "public")
+    return _rsa(_loaded(serialization.load_pem_public_key, pem, "a PEM public key"), rsa.RSAPublicKey, "public")
 
 
 @lru_cache(maxsize=32)
 def certificate(pem: str) -> x509.Certificate:
     """A WeChat Pay platform certificate (PEM)."""
-    try:
-        cert = x509.load_pem_x509_certificate(pem.strip().encode("ascii"))
-    except (ValueError, TypeError, UnicodeEncodeError) as exc:
-        raise KeyProblem(f"not a PEM certificate ({exc})") from None
+    cert = _loaded(x509.load_pem_x509_certificate, pem, "a PEM certificate")
     _rsa(cert.public_key(), rsa.RSAPublicKey, "certificate's public")
     return cert
 
