@@ -121,3 +121,13 @@ def test_a_redisplayed_form_never_echoes_a_typed_secret():
     schema = Everything()
     shown = redisplayed(schema, MultiDict({"api_key": "typed-but-refused-secret"}), {})
     assert shown["api_key"] == ""
+
+
+def test_an_optional_text_without_a_default_can_be_emptied_and_one_with_a_default_falls_back():
+    class Footer(Schema):
+        footer = fields.String(metadata={"widget": "text"})
+        greeting = fields.String(load_default="你好")
+
+    schema = Footer()
+    assert schema.load(parse_form(schema, MultiDict({"footer": "", "greeting": ""}))) == {
+        "footer": "", "greeting": "你好"}

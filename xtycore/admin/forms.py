@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 from werkzeug.datastructures import MultiDict
 
 from xtycore import vault
@@ -140,8 +140,9 @@ def parse_form(schema: Schema, form: MultiDict, prefix: str = "") -> dict[str, A
     """The posted form as input for ``schema.load``: checkboxes as booleans, lists from lines.
 
     Empty inputs are left out, so the schema's defaults and its "required"
-    messages apply; a secret left empty or sent back masked is left for the
-    caller to keep (:func:`xtycore.vault.merge_submitted`).
+    messages apply, except an optional text field without a default, which
+    is sent empty so that it can be cleared. A secret left empty or sent back
+    masked is left for the caller to keep (:func:`xtycore.vault.merge_submitted`).
     """
     raw: dict[str, Any] = {}
     for name, field in schema.fields.items():
@@ -164,7 +165,14 @@ def parse_form(schema: Schema, form: MultiDict, prefix: str = "") -> dict[str, A
             value = value if widget in ("text", "secret") else value.strip()
             if value.strip():
                 raw[name] = value
+            elif key in form and _clearable(field, widget):
+                raw[name] = ""
     return raw
+
+
+def _clearable(field: fields.Field, widget: str) -> bool:
+    """An optional text input without a default may be emptied (a theme's footer text)."""
+    return widget in ("string", "text") and not field.required and field.load_default is missing
 
 
 def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
