@@ -412,6 +412,8 @@ def settle(tx_id: int, answer: Any, *, instance: ConfiguredCapability) -> TxResu
     lifecycle, message, result = _reading(answer, instance)
     with transaction():
         row = _locked_tx(tx_id)
+        if row.status != LedgerStatus.PENDING.value:  # a callback settled it while the gateway answered
+            return _result(row, created=True)
         payment = payments._locked_payment(row.payment_id)
         if isinstance(result, GatewayResult):
             row.response = payments.masked(
@@ -428,8 +430,9 @@ def settle(tx_id: int, answer: Any, *, instance: ConfiguredCapability) -> TxResu
         row.message = message[:4000]
         if lifecycle is not None:
             _settle_locked(row, payment, lifecycle, actor=row.requested_by, reason=message)
-        elif row.kind == TxKind.REFUND.value and row.status == LedgerStatus.PENDING.value:
-            log.warning("refund %s of payment %s left pending: %s", row.idempotency_key, payment.reference, message)
+        else:
+            log.warning("%s %s of payment %s left pending: %s", row.kind, row.idempotency_key, payment.reference,
+                        message)
         return _result(row, created=True)
 
 

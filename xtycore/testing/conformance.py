@@ -48,8 +48,12 @@ with its entry-point name, which names its Alembic branch.
 
 from __future__ import annotations
 
+import inspect
 import json
-from dataclasses import replace
+import secrets
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from importlib import metadata
 from types import ModuleType
 from typing import Any, Callable, ClassVar, Mapping, Sequence
@@ -79,14 +83,18 @@ __all__ = [
     "CourierConformance",
     "PaymentGatewayConformance",
     "PromotionTypeConformance",
+    "GatewayPaid",
     "SignedInbound",
     "SignedWebhook",
     "SupportChannelConformance",
     "UNDER_TEST",
 ]
 
-#: What ``signed_webhook`` (payments) and ``signed_inbound`` (support) are.
-SignedWebhook = Callable[[str, Money], WebhookRequest]
+#: What ``signed_webhook`` (payments) and ``signed_inbound`` (support) are; ``signed_webhook`` also
+#: takes the keyword ``sent_at: datetime | None = None``, the moment the callback claims it was sent.
+SignedWebhook = Callable[..., WebhookRequest]
+#: What ``gateway_paid`` is: ``(payment_id, amount, settings)``, inside an app context.
+GatewayPaid = Callable[[str, Money, Mapping[str, Any]], None]
 SignedInbound = Callable[[], WebhookRequest]
 
 #: The name the kernel registration test gives a plugin that is not installed.
@@ -282,20 +290,50 @@ class PaymentGatewayConformance(_CapabilityConformance):
     - ``capability``: the gateway object;
     - ``plugin_module``: the plugin (the module the entry point names);
     - ``settings``: a valid settings mapping, as the merchant would submit it;
-    - ``signed_webhook``: a callable ``(payment_id: str, amount: Money) ->
-      WebhookRequest`` returning a genuine "payment succeeded" callback, signed
-      as the gateway signs it under ``settings``, that ``parse_webhook`` must
-      accept. The payment id and the amount (minor units or decimal) must
-      appear in the body, form or query, so the suite can tamper with them.
+    - ``signed_webhook``: a callable ``(payment_id: str, amount: Money, *,
+      sent_at: datetime | None = None) -> WebhookRequest`` returning a
+      genuine "payment succeeded" callback, signed as the gateway signs it
+      under ``settings``, that ``parse_webhook`` must accept. The payment id
+      and the amount (minor units or decimal) must appear in the body, form
+      or query, so the suite can tamper with them; ``sent_at`` (None: now) is
+      the time the callback claims to be sent, so the suite can replay one
+      from outside the gateway's window. A gateway whose callbacks carry no
+      time sets the class attribute ``callbacks_have_timestamps = False``;
+    - ``gateway_paid``: a callable ``(payment_id: str, amount: Money,
+      settings) -> None``, called inside an application context, that makes
+      the gateway's remote side hold ``amount`` paid for ``payment_id`` (the
+      customer paid), so that ``query`` answers SUCCEEDED and ``capture`` and
+      ``refund`` work against it: a local test server that speaks the
+      gateway's protocol, the sandbox's own trades, or nothing for a gateway
+      whose money is collected offline. The tests that settle, capture and
+      refund payments through a real application are skipped without it.
 
     Fixtures with a default, overridable in the subclass: ``plugin_name``
     (see the module's documentation), ``payment_request`` (88.00 in the
     first of ``features.currencies``) and, for gateways whose only flow is
     ``Flow.OFFLINE``, ``signed_webhook`` (the signed-callback tests are
     skipped: such gateways receive no callbacks).
+
+    What the application-backed tests prove: a callback delivered twice is
+    applied once; a callback with its signature tampered with, or for the
+    wrong amount, changes nothing; concurrent captures (or settlements) make
+    one; a refund repeated with the same idempotency key reaches the gateway
+    once; a refund above what was captured is refused without writing or
+    calling anything.
     """
 
     kind = "payment"
+    #: False for gateways whose callbacks carry no timestamp (the replay test is then skipped).
+    callbacks_have_timestamps: ClassVar[bool] = True
+    #: How many requests the concurrency test sends at once.
+    concurrent_requests: ClassVar[int] = 5
+
+    @pytest.fixture
+    def gateway_paid(self, capability):
+        """Default: skip the tests that need the gateway's remote side; a gateway overrides it."""
+        if set(capability.features.flows) == {Flow.OFFLINE}:
+            return lambda payment_id, amount, settings: None  # the money is collected offline: nothing remote
+        pytest.skip("provide a gateway_paid fixture: (payment_id, amount, settings) -> None")
 
     @pytest.fixture
     def payment_request(self, capability) -> PaymentRequest:
@@ -379,6 +417,297 @@ class PaymentGatewayConformance(_CapabilityConformance):
     def test_garbage_webhooks_are_rejected_as_invalid(self, capability, settings, garbage):
         with pytest.raises(InvalidWebhook):
             self._parse(capability, settings, garbage_requests()[garbage])
+
+    def test_a_webhook_with_its_signature_tampered_with_is_rejected(self, capability, settings, signed_webhook):
+        genuine = signed_webhook("conformance-0001", self._amount(capability))
+        with pytest.raises(InvalidWebhook):
+            self._parse(capability, settings, tampered_signature(genuine))
+
+    def test_a_webhook_replayed_from_outside_the_window_is_rejected(self, capability, settings, signed_webhook):
+        if not self.callbacks_have_timestamps:
+            pytest.skip("the gateway's callbacks carry no timestamp (callbacks_have_timestamps = False)")
+        if "sent_at" not in inspect.signature(signed_webhook).parameters:
+            pytest.fail("signed_webhook must take the keyword sent_at (the time the callback claims)")
+        amount = self._amount(capability)
+        fresh = signed_webhook("conformance-0001", amount, sent_at=datetime.now(timezone.utc))
+        assert self._parse(capability, settings, fresh).payment_id == "conformance-0001"
+        old = signed_webhook("conformance-0001", amount, sent_at=datetime.now(timezone.utc) - timedelta(days=1))
+        with pytest.raises(InvalidWebhook):
+            self._parse(capability, settings, old)
+
+    # through a real application -------------------------------------------------
+
+    @pytest.fixture
+    def shop(self, capability, plugin_module, plugin_name, settings, xty_make_app):
+        installed = plugin_name in _installed_names(plugin_module)
+        app = xty_make_app(plugins={plugin_name: None if installed else plugin_module})
+        from xtycore.services.capabilities import create_instance
+
+        with app.app_context():
+            instance_id = create_instance("payment", capability.code, display_name="Conformance",
+                                          settings=dict(settings))
+        return _Shop(app, instance_id, self._amount(capability))
+
+    def test_a_callback_delivered_twice_is_applied_once(self, shop, signed_webhook):
+        payment = shop.payment()
+        request = signed_webhook(payment.reference, shop.amount)
+        with shop.app.test_request_context():
+            first = shop.payments.apply_webhook(shop.instance_id, request)
+            again = shop.payments.apply_webhook(shop.instance_id, request)
+        assert first == again and 200 <= first.status < 300
+        assert shop.statuses(payment) == ("succeeded", "paid")
+        assert sorted(shop.webhook_statuses()) == ["applied", "duplicate"]
+        assert shop.ledger(payment) == [("capture", "succeeded", shop.amount.minor)] or shop.ledger(payment) == [
+            ("authorization", "succeeded", shop.amount.minor)]
+
+    def test_a_callback_with_a_tampered_signature_or_the_wrong_amount_changes_nothing(
+        self, capability, shop, signed_webhook
+    ):
+        payment = shop.payment()
+        wrong = Money.from_minor(shop.amount.minor + 1, shop.amount.currency)
+        with shop.app.test_request_context():
+            forged = shop.payments.apply_webhook(
+                shop.instance_id, tampered_signature(signed_webhook(payment.reference, shop.amount)))
+            mismatched = shop.payments.apply_webhook(shop.instance_id, signed_webhook(payment.reference, wrong))
+        assert (forged.status, mismatched.status) == (400, 400)
+        assert shop.statuses(payment) == ("pending", "pending_payment")
+        assert shop.webhook_statuses() == ["rejected", "rejected"]
+        assert shop.ledger(payment) == []
+
+    def test_concurrent_captures_make_one(self, capability, shop, gateway_paid, monkeypatch):
+        """Delayed capture: N staff captures at once, one gateway capture. Otherwise N settlements at once
+        (staff confirmations for offline gateways, returns from the gateway for the others) settle once."""
+        payment = shop.payment()
+        with shop.app.app_context():
+            gateway_paid(payment.reference, shop.amount, shop.settings())
+        features = capability.features
+        if features.delayed_capture:
+            shop.settle(payment)
+            verb, run = "capture", lambda: shop.refunds.capture(payment.id, actor="staff:conformance")
+        elif Flow.OFFLINE in features.flows:
+            verb, run = "capture", lambda: shop.payments.confirm_offline(payment.order_number, actor="conformance")
+        else:
+            verb, run = "query", lambda: shop.payments.settle_from_query(payment.reference)
+        calls = _count_calls(monkeypatch, capability, verb)
+        errors = shop.at_once(run, self.concurrent_requests)
+        assert errors == []
+        assert shop.statuses(payment) == ("succeeded", "paid")
+        captures = [entry for entry in shop.ledger(payment) if entry[0] == "capture"]
+        assert captures == [("capture", "succeeded", shop.amount.minor)]
+        if features.delayed_capture:
+            assert calls == [verb], "one gateway capture, whatever the number of requests"
+        assert shop.pay_events(payment) == 1
+
+    def test_a_refund_repeated_with_the_same_key_reaches_the_gateway_once(
+        self, capability, shop, gateway_paid, monkeypatch
+    ):
+        if not capability.features.refunds:
+            pytest.skip("the gateway declares no refunds")
+        payment = shop.paid(gateway_paid)
+        part = shop.amount if not capability.features.partial_refund else Money.from_minor(
+            shop.amount.minor // 2, shop.amount.currency)
+        calls = _count_calls(monkeypatch, capability, "refund")
+        ask = {"amount": part, "reason": "conformance", "actor": "staff:conformance",
+               "idempotency_key": "conformance-refund-1"}
+        with shop.app.test_request_context():
+            first = shop.refunds.refund(payment.id, **ask)
+            again = shop.refunds.refund(payment.id, **ask)
+        assert calls == ["refund"]
+        assert (first.transaction_id, first.created, again.created) == (again.transaction_id, True, False)
+        assert first.status.value in ("succeeded", "pending")
+        assert [e for e in shop.ledger(payment) if e[0] == "refund"] == [("refund", first.status.value, part.minor)]
+
+    def test_a_refund_above_the_captured_amount_is_refused_and_nothing_is_written(
+        self, capability, shop, gateway_paid, monkeypatch
+    ):
+        if not capability.features.refunds:
+            pytest.skip("the gateway declares no refunds")
+        from xtycore.services.refunds import RefundRefused
+
+        payment = shop.paid(gateway_paid)
+        calls = _count_calls(monkeypatch, capability, "refund")
+        before = shop.ledger(payment)
+        with shop.app.test_request_context(), pytest.raises(RefundRefused, match="refused"):
+            shop.refunds.refund(payment.id, amount=Money.from_minor(shop.amount.minor + 1, shop.amount.currency),
+                                reason="conformance", actor="staff:conformance")
+        assert calls == [] and shop.ledger(payment) == before
+        assert shop.amounts(payment) == (shop.amount.minor, 0, 0)
+
+
+def tampered_signature(request: WebhookRequest) -> WebhookRequest:
+    """The request with one character of its signature changed (headers, form or query fields named *sign*)."""
+    def changed(value: str) -> str:
+        return value[:-1] + _next_char(value[-1])
+
+    headers = {k: changed(v) if "sign" in k.lower() and v else v for k, v in request.headers.items()}
+    form = {k: changed(v) if "sign" in k.lower() and k.lower() != "sign_type" and v else v
+            for k, v in request.form.items()}
+    query = {k: changed(v) if "sign" in k.lower() and k.lower() != "sign_type" and v else v
+             for k, v in request.query.items()}
+    if (headers, form, query) == (dict(request.headers), dict(request.form), dict(request.query)):
+        pytest.fail("the signed request has no header or field named like a signature to tamper with")
+    body = request.body
+    for key, value in request.form.items():
+        if form[key] != value and value.encode() in body:
+            body = body.replace(value.encode(), form[key].encode(), 1)
+    return replace(request, headers=headers, form=form, query=query, body=body)
+
+
+def _count_calls(monkeypatch, capability, verb: str) -> list[str]:
+    """Record each call of a gateway verb on the capability's class (every instance of it)."""
+    calls: list[str] = []
+    original = getattr(type(capability), verb)
+    lock = threading.Lock()
+
+    def counted(self, *args, **kwargs):
+        with lock:
+            calls.append(verb)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(capability), verb, counted)
+    return calls
+
+
+class _Shop:
+    """An application with the gateway configured, and orders with a payment to play with."""
+
+    def __init__(self, app: Any, instance_id: int, amount: Money) -> None:
+        from xtycore.services import payments, refunds
+
+        self.app, self.instance_id, self.amount = app, instance_id, amount
+        self.payments, self.refunds = payments, refunds
+
+    def settings(self) -> Mapping[str, Any]:
+        return get_kernel(self.app).registry.instance(self.instance_id, kind="payment").settings
+
+    def payment(self) -> Any:
+        """A placed order and its pending payment (a detached snapshot: ``id``, ``reference``, ``order_number``)."""
+        from xtycore.domain.states import OrderStatus
+        from xtycore.extensions import transaction
+        from xtycore.models import Order, Payment
+
+        with self.app.app_context(), transaction() as session:
+            order = Order(
+                number=f"CF{secrets.token_hex(6).upper()}", status=OrderStatus.PENDING_PAYMENT.value,
+                currency=self.amount.currency, subtotal_minor=self.amount.minor, total_minor=self.amount.minor,
+                paid_minor=0, ship_recipient="张三", ship_mobile="13800138000", ship_province="浙江省",
+                ship_city="杭州市", ship_district="西湖区", ship_street="龙井路 1 号", courier_quote_code="standard",
+                courier_label="快递", payment_instance_id=self.instance_id, checkout_token=secrets.token_hex(16),
+            )
+            session.add(order)
+            session.flush()
+            payment = Payment(
+                order_id=order.id, instance_id=self.instance_id, gateway_code=get_kernel(self.app).registry.instance(
+                    self.instance_id, kind="payment").type.code,
+                reference=self.payments.new_reference(), amount_minor=self.amount.minor,
+                currency=self.amount.currency, status="pending", responses=[],
+            )
+            session.add(payment)
+            session.flush()
+            return _Snapshot(payment.id, payment.reference, order.number, order.id)
+
+    def settle(self, payment: "_Snapshot") -> None:
+        with self.app.test_request_context():
+            instance = get_kernel(self.app).registry.instance(self.instance_id, kind="payment")
+            if Flow.OFFLINE in instance.type.obj.features.flows:
+                self.payments.confirm_offline(payment.order_number, actor="conformance")
+            else:
+                self.payments.settle_from_query(payment.reference)
+        assert self.statuses(payment)[0] == "succeeded", "gateway_paid must make the payment succeed"
+
+    def paid(self, gateway_paid: GatewayPaid) -> "_Snapshot":
+        """A payment the customer paid and the kernel captured."""
+        payment = self.payment()
+        with self.app.app_context():
+            gateway_paid(payment.reference, self.amount, self.settings())
+        self.settle(payment)
+        if self.amounts(payment)[0] == 0:  # delayed capture: capture it now
+            with self.app.test_request_context():
+                self.refunds.capture(payment.id, actor="staff:conformance")
+        assert self.amounts(payment)[0] == self.amount.minor
+        return payment
+
+    def at_once(self, run: Callable[[], Any], count: int) -> list[BaseException]:
+        barrier, errors = threading.Barrier(count), []
+
+        def one() -> None:
+            with self.app.test_request_context():
+                barrier.wait(timeout=60)
+                try:
+                    run()
+                except BaseException as exc:  # collected: the test asserts there are none
+                    errors.append(exc)
+                finally:
+                    from xtycore.extensions import db
+
+                    db.session.remove()
+
+        threads = [threading.Thread(target=one) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return errors
+
+    def _read(self, fn: Callable[..., Any]) -> Any:
+        from xtycore.extensions import db
+
+        with self.app.app_context():
+            try:
+                return fn(db.session)
+            finally:
+                db.session.remove()
+
+    def statuses(self, payment: "_Snapshot") -> tuple[str, str]:
+        from xtycore.models import Order, Payment
+
+        return self._read(lambda s: (s.get(Payment, payment.id).status, s.get(Order, payment.order_id).status))
+
+    def amounts(self, payment: "_Snapshot") -> tuple[int, int, int]:
+        from xtycore.models import Payment
+
+        def read(session):
+            row = session.get(Payment, payment.id)
+            return row.captured_minor, row.refunded_minor, row.refund_pending_minor
+
+        return self._read(read)
+
+    def ledger(self, payment: "_Snapshot") -> list[tuple[str, str, int]]:
+        from sqlalchemy import select
+
+        from xtycore.models.payments import PaymentTransaction
+
+        return self._read(lambda s: [
+            (t.kind, t.status, t.amount_minor) for t in s.execute(
+                select(PaymentTransaction).where(PaymentTransaction.payment_id == payment.id)
+                .order_by(PaymentTransaction.id)).scalars()
+        ])
+
+    def webhook_statuses(self) -> list[str]:
+        from sqlalchemy import select
+
+        from xtycore.models import PaymentWebhook
+
+        return self._read(lambda s: list(s.execute(
+            select(PaymentWebhook.status).where(PaymentWebhook.instance_id == self.instance_id)
+            .order_by(PaymentWebhook.id)).scalars()))
+
+    def pay_events(self, payment: "_Snapshot") -> int:
+        from sqlalchemy import func, select
+
+        from xtycore.models import OrderEvent
+
+        return self._read(lambda s: s.execute(
+            select(func.count()).select_from(OrderEvent)
+            .where(OrderEvent.order_id == payment.order_id, OrderEvent.event == "pay")).scalar_one())
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    id: int
+    reference: str
+    order_number: str
+    order_id: int
 
 
 class CourierConformance(_CapabilityConformance):

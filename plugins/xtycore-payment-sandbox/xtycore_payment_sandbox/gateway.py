@@ -21,13 +21,17 @@ from xtycore.domain.payments import (
     WebhookEvent,
 )
 from xtycore.domain.webhooks import WebhookRequest
+from xtycore.kernel import get_kernel
 
 from xtycore_payment_sandbox import protocol, trades
 
 NAME = "Sandbox (test payments)"
 TRADE_STATUS = {"open": TxStatus.PENDING, "paid": TxStatus.SUCCEEDED, "declined": TxStatus.FAILED,
                 "closed": TxStatus.FAILED}
-EVENT_KINDS = {"trade.paid": EventKind.PAYMENT_SUCCEEDED, "trade.declined": EventKind.PAYMENT_FAILED}
+EVENT_KINDS = {"trade.paid": EventKind.PAYMENT_SUCCEEDED, "trade.declined": EventKind.PAYMENT_FAILED,
+               "refund.succeeded": EventKind.REFUND_SUCCEEDED}
+REFUND_STATUS = {"processing": TxStatus.PENDING, "succeeded": TxStatus.SUCCEEDED}
+FINISH_REFUND_JOB = "payment_sandbox.finish_refund"
 
 
 class SandboxSettings(Schema):
@@ -45,6 +49,10 @@ class SandboxSettings(Schema):
                   "help": "Empty: the test page of this shop (the origin of the webhook URL)."},
     )
     link_ttl_seconds = fields.Integer(load_default=7200, validate=validate.Range(min=60, max=86400))
+    refund_mode = fields.String(
+        load_default="instant", validate=validate.OneOf(["instant", "async"]),
+        metadata={"label": "Refunds", "help": "instant: answered at once; async: processing, then a callback."},
+    )
 
     @validates("gateway_url")
     def _http_url(self, value: str, **kwargs: Any) -> None:
@@ -58,7 +66,7 @@ class SandboxGateway:
     settings_schema = SandboxSettings
     features = GatewayFeatures(
         flows=frozenset({Flow.REDIRECT}), currencies=frozenset({"CNY", "HKD", "USD"}),
-        partial_refund=True, void=True, delayed_capture=False,
+        partial_refund=True, void=True, delayed_capture=False, refunds=True, refund_query=True,
     )
 
     @property
@@ -112,14 +120,30 @@ class SandboxGateway:
     def refund(
         self, payment: PaymentRef, amount: Money, refund_id: str, settings: Mapping[str, Any]
     ) -> GatewayResult:
+        instant = settings.get("refund_mode", "instant") == "instant"
         try:
-            trade = trades.refund(settings["merchant_id"], payment.payment_id, amount.minor, amount.currency, refund_id)
+            trade, made = trades.refund(
+                settings["merchant_id"], payment.payment_id, amount.minor, amount.currency, refund_id, instant=instant
+            )
         except trades.TradeError as exc:
             raise PaymentError(str(exc)) from None
+        if made.status == "processing":
+            get_kernel().jobs.enqueue(FINISH_REFUND_JOB, refund_row_id=made.id)
+        return self._refund_result(trade, made)
+
+    def query_refund(self, payment: PaymentRef, refund_id: str, settings: Mapping[str, Any]) -> GatewayResult:
+        found = trades.find_refund(settings["merchant_id"], payment.payment_id, refund_id)
+        if found is None:
+            raise PaymentError(f"the sandbox has no refund {refund_id!r} of {payment.payment_id}")
+        return self._refund_result(*found)
+
+    @staticmethod
+    def _refund_result(trade, made) -> GatewayResult:
         return GatewayResult(
-            TxStatus.SUCCEEDED, amount, gateway_reference=f"{trade.trade_no}/{refund_id}",
-            message=f"refunded; {trade.refunded_minor} of {trade.amount_minor} refunded in all",
-            raw={"trade_no": trade.trade_no, "refunded_minor": trade.refunded_minor},
+            REFUND_STATUS[made.status], Money.from_minor(made.amount_minor, trade.currency),
+            gateway_reference=f"{trade.trade_no}/{made.refund_id}",
+            message=f"refund {made.status}; {trade.refunded_minor} of {trade.amount_minor} refunded in all",
+            raw={"trade_no": trade.trade_no, "refund_status": made.status, "refunded_minor": trade.refunded_minor},
         )
 
     def query(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
@@ -139,6 +163,7 @@ class SandboxGateway:
             payment_id=payload["out_trade_no"],
             amount=Money.from_minor(payload["amount"], payload["currency"]),
             gateway_reference=payload["trade_no"],
+            refund_id=payload.get("refund_id", ""),
             response_body='{"code":"SUCCESS"}',
             response_status=200,
             response_content_type="application/json",

@@ -20,6 +20,7 @@ from xtycore.models.kernel import utcnow
 
 TRADE_STATUSES = ("open", "paid", "declined", "closed")
 NOTIFY_STATUSES = ("none", "pending", "delivered", "failed")
+REFUND_STATUSES = ("processing", "succeeded")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -73,10 +74,16 @@ class SandboxRefund(SandboxBase):
     __table_args__ = (
         UniqueConstraint("trade_id", "refund_id", name="uq_xty_sandbox_refund_trade_refund"),
         CheckConstraint("amount_minor > 0", name="amount"),
+        CheckConstraint(f"status IN ({_in(REFUND_STATUSES)})", name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     trade_id: Mapped[int] = mapped_column(ForeignKey("xty_sandbox_trade.id"), nullable=False, index=True)
     refund_id: Mapped[str] = mapped_column(String(64), nullable=False)
     amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: "processing" (asynchronous refunds, until the refund job finishes it) or "succeeded"
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="succeeded")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    def as_dict(self) -> dict:
+        return {c.name: getattr(self, c.name) for c in self.__table__.columns}

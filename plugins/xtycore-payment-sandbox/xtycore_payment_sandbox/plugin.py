@@ -6,7 +6,7 @@ from xtycore import hookimpl
 from xtycore.domain.contributions import Job, Schedule
 
 from xtycore_payment_sandbox import trades, web
-from xtycore_payment_sandbox.gateway import SandboxGateway
+from xtycore_payment_sandbox.gateway import FINISH_REFUND_JOB, SandboxGateway
 
 
 @hookimpl
@@ -23,6 +23,10 @@ def xtycore_register_blueprints(app):
 def xtycore_register_jobs():
     return [
         Job(web.NOTIFY_JOB, trades.deliver, description="Send the callback of a paid or declined sandbox trade"),
+        Job(
+            FINISH_REFUND_JOB, trades.finish_refund,
+            description="Complete an asynchronous sandbox refund and send its refund.succeeded callback",
+        ),
         Job(
             "payment_sandbox.redeliver", trades.redeliver_due, Schedule(minute="*"),
             description="Retry unacknowledged sandbox callbacks, with growing delays",

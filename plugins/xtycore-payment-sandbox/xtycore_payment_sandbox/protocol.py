@@ -20,6 +20,9 @@ JSON object to ``notify_url``::
      "timestamp": 1767225600, "nonce": "9f86d081884c7d65"}
 
 with the header ``X-Sandbox-Signature: <hex HMAC-SHA256 of the raw body>``.
+A refund the merchant asked for asynchronously is announced the same way
+with ``"event": "refund.succeeded"``, the refund's ``amount``, the merchant's
+``refund_id`` and ``event_id`` ``"{trade_no}:refund:{refund_id}"``.
 The receiver verifies the signature over the raw bytes, that ``merchant_id``
 is its own and that ``timestamp`` is within five minutes of its clock, and
 answers ``200`` with ``{"code": "SUCCESS"}``; any other answer is retried
@@ -48,7 +51,9 @@ LINK_FIELDS = (
     "merchant_id", "out_trade_no", "order_number", "subject", "amount", "currency",
     "notify_url", "return_url", "expires",
 )
-EVENTS = {"paid": "trade.paid", "declined": "trade.declined"}
+EVENTS = {"paid": "trade.paid", "declined": "trade.declined", "refunded": "refund.succeeded"}
+#: events about a refund carry the merchant's refund id as well
+REFUND_EVENTS = frozenset({"refund.succeeded"})
 CALLBACK_FIELDS = {
     "event_id": str, "event": str, "merchant_id": str, "trade_no": str, "out_trade_no": str,
     "amount": int, "currency": str, "timestamp": int, "nonce": str,
@@ -119,8 +124,11 @@ def origin(url: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def callback(trade: Mapping[str, Any], outcome: str, key: str, now: float) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of the callback announcing ``outcome`` ("paid" or "declined") of a trade."""
+def callback(
+    trade: Mapping[str, Any], outcome: str, key: str, now: float, *, refund: Mapping[str, Any] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of the callback announcing ``outcome`` ("paid", "declined" or, with the
+    ``refund`` row, "refunded") of a trade."""
     payload = {
         "event_id": f"{trade['trade_no']}:{outcome}",
         "event": EVENTS[outcome],
@@ -132,6 +140,9 @@ def callback(trade: Mapping[str, Any], outcome: str, key: str, now: float) -> tu
         "timestamp": int(now),
         "nonce": secrets.token_hex(8),
     }
+    if refund is not None:
+        payload.update(event_id=f"{trade['trade_no']}:refund:{refund['refund_id']}", amount=refund["amount_minor"],
+                       refund_id=refund["refund_id"])
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return body, {SIGNATURE_HEADER: sign(body, key), "Content-Type": "application/json"}
 
@@ -156,6 +167,8 @@ def verified_callback(body: bytes, signature: str, merchant_id: str, key: str, n
         raise InvalidWebhook(f"the callback's timestamp is more than {CALLBACK_WINDOW} seconds from now")
     if payload["event"] not in EVENTS.values():
         raise InvalidWebhook(f"unknown sandbox event {payload['event']!r}")
+    if payload["event"] in REFUND_EVENTS and not (isinstance(payload.get("refund_id"), str) and payload["refund_id"]):
+        raise InvalidWebhook("the refund callback names no refund_id")
     if payload["currency"] not in CURRENCY_EXPONENTS or payload["amount"] <= 0:
         raise InvalidWebhook(f"the callback's amount {payload['amount']} {payload['currency']!r} is not valid")
     return payload

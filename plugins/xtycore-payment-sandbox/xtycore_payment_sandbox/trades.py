@@ -1,5 +1,10 @@
 """What the sandbox gateway does with its trades: open, pay, decline, close, refund, notify.
 
+Refunds are instant by default; with the setting ``refund_mode = "async"``
+a refund is ``processing`` until the job ``payment_sandbox.finish_refund``
+completes it and sends a signed ``refund.succeeded`` callback, as real
+gateways do with their 退款通知.
+
 Each write is one kernel :func:`~xtycore.extensions.transaction`. The
 callback announcing the customer's decision is delivered by the job
 ``payment_sandbox.notify`` right after the decision, and retried by the
@@ -136,8 +141,13 @@ def close(merchant_id: str, out_trade_no: str, amount_minor: int, currency: str)
         return trade
 
 
-def refund(merchant_id: str, out_trade_no: str, amount_minor: int, currency: str, refund_id: str) -> SandboxTrade:
-    """Refund part or all of a paid trade, once per ``refund_id``; never more than was paid."""
+def refund(
+    merchant_id: str, out_trade_no: str, amount_minor: int, currency: str, refund_id: str, *, instant: bool = True
+) -> tuple[SandboxTrade, SandboxRefund]:
+    """Refund part or all of a paid trade, once per ``refund_id``; never more than was paid.
+
+    ``instant=False`` leaves the refund ``processing`` (the refund job finishes it).
+    """
     trade_no = protocol.trade_number(merchant_id, out_trade_no)
     with transaction() as session:
         trade = _locked(trade_no)
@@ -151,7 +161,7 @@ def refund(merchant_id: str, out_trade_no: str, amount_minor: int, currency: str
         if done is not None:
             if done.amount_minor != amount_minor:
                 raise TradeError(f"refund {refund_id} was already made for {done.amount_minor}, not {amount_minor}")
-            return trade
+            return trade, done
         if amount_minor <= 0:
             raise TradeError("a refund must be a positive amount")
         if trade.refunded_minor + amount_minor > trade.amount_minor:
@@ -159,10 +169,52 @@ def refund(merchant_id: str, out_trade_no: str, amount_minor: int, currency: str
                 f"refund of {amount_minor} refused: {trade.amount_minor - trade.refunded_minor} of "
                 f"{trade.amount_minor} remains refundable on {trade_no}"
             )
-        session.add(SandboxRefund(trade_id=trade.id, refund_id=refund_id, amount_minor=amount_minor))
+        made = SandboxRefund(trade_id=trade.id, refund_id=refund_id, amount_minor=amount_minor,
+                             status="succeeded" if instant else "processing")
+        session.add(made)
         trade.refunded_minor += amount_minor
         session.flush()
-        return trade
+        return trade, made
+
+
+def find_refund(merchant_id: str, out_trade_no: str, refund_id: str) -> tuple[SandboxTrade, SandboxRefund] | None:
+    """A trade's refund by the merchant's refund id, or None."""
+    row = db.session.execute(
+        select(SandboxTrade, SandboxRefund).join(SandboxRefund, SandboxRefund.trade_id == SandboxTrade.id).where(
+            SandboxTrade.merchant_id == merchant_id, SandboxTrade.out_trade_no == out_trade_no,
+            SandboxRefund.refund_id == refund_id,
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def finish_refund(refund_row_id: int) -> str:
+    """Complete a processing refund and send its signed callback once; returns what happened.
+
+    A callback the shop does not acknowledge is not retried: the shop asks
+    with ``query_refund`` (reconciliation) instead.
+    """
+    with transaction():
+        made = db.session.execute(
+            select(SandboxRefund).where(SandboxRefund.id == refund_row_id).with_for_update()
+        ).scalar_one_or_none()
+        if made is None or made.status != "processing":
+            return "nothing to do"
+        made.status = "succeeded"
+        trade = db.session.get(SandboxTrade, made.trade_id)
+        trade_data, refund_data = trade.as_dict(), made.as_dict()
+    instance = merchant(trade_data["merchant_id"])
+    if instance is None or not trade_data["notify_url"]:
+        return "refunded; no callback address"
+    body, headers = protocol.callback(trade_data, "refunded", instance.settings["secret_key"], time.time(),
+                                      refund=refund_data)
+    try:
+        with http_client() as client:
+            response = client.post(trade_data["notify_url"], content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        log.warning("sandbox refund callback for %s failed: %s", refund_data["refund_id"], exc)
+        return "refunded; callback failed"
+    return "refunded; callback acknowledged" if _json(response) == protocol.ACK else "refunded; callback refused"
 
 
 # --------------------------------------------------------------------------
