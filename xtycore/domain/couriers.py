@@ -39,11 +39,16 @@ class Parcel:
 
 @dataclass(frozen=True)
 class ShipmentRequest:
-    """What is being sent, from where, to where."""
+    """What is being sent, from where, to where.
+
+    ``destination`` is None when the customer collects the order: the kernel
+    then asks only couriers whose features declare ``pickup``, and never asks
+    those with an address.
+    """
 
     reference: str  #: the kernel's shipment or order reference
     origin: Address | None
-    destination: Address
+    destination: Address | None
     parcels: Sequence[Parcel]
     subtotal: Money
 
@@ -53,14 +58,29 @@ class ShipmentRequest:
 
 
 @dataclass(frozen=True)
+class PickupLocation:
+    """Where a pickup quote's customer collects the order (a shop, a locker, a counter)."""
+
+    name: str
+    address: str
+    hours: str = ""  #: opening hours as the merchant writes them, e.g. "09:00–21:00"
+
+
+@dataclass(frozen=True)
 class Quote:
-    """A shipping option offered at checkout."""
+    """A shipping option offered at checkout.
+
+    A pickup courier (``features.pickup``) quotes one option per location and
+    sets ``location``, which checkout lists with its address and hours and the
+    order records instead of a delivery address; other couriers leave it None.
+    """
 
     code: str  #: the option within this courier, e.g. "standard", "pickup"
     label: str
     price: Money
     eta_days: tuple[int, int] | None = None
     description: str = ""
+    location: PickupLocation | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +135,9 @@ class CourierFeatures:
     waybills: bool = False  #: create_waybill issues electronic waybills (电子面单)
     tracking: bool = False  #: track returns a timeline
     webhooks: bool = False  #: parse_webhook accepts tracking pushes
-    pickup: bool = False  #: the customer collects the parcel; no address needed
+    #: the customer collects the parcel; no address needed. Checkout asks this courier only when the
+    #: customer chose pickup (``ShipmentRequest.destination`` is None) and its quotes carry a ``location``
+    pickup: bool = False
 
 
 @runtime_checkable

@@ -14,7 +14,9 @@ from typing import Any, Mapping, Sequence
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from xtycore.domain.couriers import CourierFeatures, Quote, ShipmentRequest, TrackingEvent, TrackingUpdate, Waybill
+from xtycore.domain.couriers import (
+    CourierFeatures, PickupLocation, Quote, ShipmentRequest, TrackingEvent, TrackingUpdate, Waybill,
+)
 from xtycore.domain.errors import CourierError, InvalidWebhook
 from xtycore.domain.money import Money
 from xtycore.domain.webhooks import WebhookRequest
@@ -181,6 +183,7 @@ class StorePickup(_Manual):
         zero = Money.zero(shipment.subtotal.currency)
         return [
             Quote(store["code"], f"到店自提 · {store['name']}", zero,
-                  description=f"{store['address']} {store.get('hours', '')}".strip())
+                  description=f"{store['address']} {store.get('hours', '')}".strip(),
+                  location=PickupLocation(store["name"], store["address"], store.get("hours", "")))
             for store in settings["stores"]
         ]
