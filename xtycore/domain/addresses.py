@@ -9,14 +9,18 @@ are completed to "广东省"), and the city may repeat the province only for the
 four municipalities, where the province *is* the city (北京市 / 北京市 / 朝阳区).
 
 :func:`address_errors` returns every problem at once, keyed by field, so a
-form can show each message beside its input.
+form can show each message beside its input. Messages are :class:`Message`
+strings: English text that also carries its msgid and values, so the web
+layer puts them into the customer's language with Flask-Babel
+(:func:`xtycore.services.addresses.translated`); ``_`` marks them for
+``pybabel extract``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 #: A mainland mobile number: 11 digits, 1 then 3-9 (no +86, no spaces).
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
@@ -61,6 +65,26 @@ MAX_LENGTHS = {
 }
 
 
+class Message(str):
+    """A customer message: the English text, with the msgid and values it was made from for translation."""
+
+    msgid: str
+    values: Mapping[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Message:
+        text = super().__new__(cls, msgid % values if values else msgid)
+        text.msgid, text.values = msgid, values
+        return text
+
+    def format(self, *args: Any, **kwargs: Any) -> Message:
+        """The message itself: it carries its own values (marshmallow's validators call ``error.format``)."""
+        return self
+
+
+#: Marks messages for extraction (babel.cfg's ``_`` keyword) and makes them (stdlib only here, no Flask).
+_ = Message
+
+
 @dataclass(frozen=True)
 class ChineseAddress:
     """An address as the customer typed it, whitespace trimmed; ``postcode`` may be empty."""
@@ -92,22 +116,22 @@ def normalise_city(province: str, city: str) -> str:
 
 def mobile_error(mobile: str) -> str | None:
     if not MOBILE_PATTERN.match(mobile):
-        return "请输入11位手机号，例如 13800138000"
+        return _("Please enter an 11-digit mobile number, e.g. 13800138000")
     return None
 
 
 def postcode_error(postcode: str) -> str | None:
     if postcode and not POSTCODE_PATTERN.match(postcode):
-        return "邮政编码为6位数字，可以不填"
+        return _("A postcode has 6 digits (you may leave it empty)")
     return None
 
 
 def city_error(province: str, city: str) -> str | None:
     """Only a municipality's city may repeat the province; any other city differs from it."""
     if city == province and province not in MUNICIPALITIES:
-        return f"请填写{province}下的城市，例如地级市名称"
+        return _("Please enter a city in %(province)s, e.g. a prefecture-level city", province=province)
     if province in MUNICIPALITIES and city in MUNICIPALITIES and city != province:
-        return f"{province}的城市应填写“{province}”"
+        return _("The city of %(province)s is “%(province)s”", province=province)
     return None
 
 
@@ -125,6 +149,16 @@ def normalise(address: ChineseAddress) -> ChineseAddress:
     )
 
 
+#: What a missing field is told.
+_MISSING = {
+    "recipient": _("Please enter the recipient's name"),
+    "province": _("Please enter the province"),
+    "city": _("Please enter the city"),
+    "district": _("Please enter the district or county"),
+    "street": _("Please enter the street address"),
+}
+
+
 def address_errors(address: ChineseAddress) -> dict[str, list[str]]:
     """Every problem of a (normalised) address, field -> messages; empty when it is valid."""
     errors: dict[str, list[str]] = {}
@@ -134,20 +168,19 @@ def address_errors(address: ChineseAddress) -> dict[str, list[str]]:
             errors.setdefault(field, []).append(message)
 
     values: Mapping[str, str] = vars(address)
-    labels = {"recipient": "收货人", "province": "省份", "city": "城市", "district": "区/县", "street": "详细地址"}
-    for field, label in labels.items():
+    for field, message in _MISSING.items():
         if not values[field]:
-            add(field, f"请填写{label}")
+            add(field, message)
     for field, limit in MAX_LENGTHS.items():
         if field not in ("mobile", "postcode") and len(values[field]) > limit:
-            add(field, f"最多{limit}个字")
+            add(field, _("At most %(number)s characters", number=limit))
     add("mobile", mobile_error(address.mobile))
     add("postcode", postcode_error(address.postcode))
     if address.province and "province" not in errors:
         if address.province not in PROVINCES:
-            add("province", "请选择省、直辖市或自治区，例如 广东省、北京市")
+            add("province", _("Please enter a province, municipality or autonomous region, e.g. 广东省, 北京市"))
         elif address.city and "city" not in errors:
             add("city", city_error(address.province, address.city))
     if address.street and len(address.street) < 4 and "street" not in errors:
-        add("street", "请填写街道、门牌号等详细地址（至少4个字）")
+        add("street", _("Please enter the street and house number (at least 4 characters)"))
     return errors

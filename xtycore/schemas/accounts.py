@@ -3,7 +3,9 @@
 One declaration per form (no second form library): the web layer passes the
 posted fields to ``Schema().load`` and shows ``ValidationError.messages``
 beside each input. Text fields are trimmed, passwords never (a space in a
-password is part of it). Messages are the customer's, in Chinese.
+password is part of it). Messages are English :class:`~xtycore.domain.addresses.Message`
+strings, put into the customer's language by the web layer
+(:func:`xtycore.services.addresses.translated_errors`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from typing import Any, Mapping
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from xtycore.domain.addresses import ChineseAddress, address_errors, mobile_error, normalise
+from xtycore.domain.addresses import Message as _
 
 PASSWORD_MIN_LENGTH = 8
 #: argon2 hashes any length, but a megabyte "password" is only a way to burn CPU.
 PASSWORD_MAX_LENGTH = 128
-REQUIRED = {"required": "请填写此项", "null": "请填写此项"}
+REQUIRED = {"required": _("Please fill in this field"), "null": _("Please fill in this field")}
 PASSWORD_LENGTH = validate.Length(
     min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH,
-    error=f"密码长度为{PASSWORD_MIN_LENGTH}到{PASSWORD_MAX_LENGTH}个字符",
+    error=_("A password has %(min)s to %(max)s characters", min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH),
 )
 
 
@@ -30,9 +33,11 @@ def normalise_email(raw: str) -> str:
 
 
 def _text(required: bool = False, max_length: int | None = None, **kwargs: Any) -> fields.String:
-    validators = [validate.Length(max=max_length, error=f"最多{max_length}个字符")] if max_length else []
+    validators = []
+    if max_length:
+        validators.append(validate.Length(max=max_length, error=_("At most %(number)s characters", number=max_length)))
     if required:
-        validators.insert(0, validate.Length(min=1, error="请填写此项"))
+        validators.insert(0, validate.Length(min=1, error=_("Please fill in this field")))
         return fields.String(required=True, validate=validators, error_messages=REQUIRED, **kwargs)
     return fields.String(load_default="", validate=validators, **kwargs)
 
@@ -66,15 +71,15 @@ class FormSchema(Schema):
 
 def _confirm(data: Mapping[str, Any], field: str, confirm: str) -> None:
     if data.get(field) != data.get(confirm):
-        raise ValidationError({confirm: ["两次输入的密码不一致"]})
+        raise ValidationError({confirm: [_("The two passwords do not match")]})
 
 
 class RegistrationSchema(FormSchema):
     untrimmed = ("password", "password_confirm")
 
     email = fields.Email(
-        required=True, validate=validate.Length(max=254, error="邮箱地址太长"),
-        error_messages={**REQUIRED, "invalid": "请输入正确的邮箱地址"},
+        required=True, validate=validate.Length(max=254, error=_("This email address is too long")),
+        error_messages={**REQUIRED, "invalid": _("Please enter a valid email address")},
     )
     mobile = fields.String(load_default="", validate=_optional_mobile)
     display_name = _text(max_length=50)
@@ -98,7 +103,7 @@ class LoginSchema(FormSchema):
 
     #: an email address or a mobile number
     identifier = _text(required=True, max_length=254)
-    password = fields.String(required=True, validate=validate.Length(min=1, error="请填写此项"),
+    password = fields.String(required=True, validate=validate.Length(min=1, error=_("Please fill in this field")),
                              error_messages=REQUIRED)
     remember = fields.Boolean(load_default=False)
 
@@ -106,8 +111,8 @@ class LoginSchema(FormSchema):
 class PasswordChangeSchema(FormSchema):
     untrimmed = ("current_password", "new_password", "new_password_confirm")
 
-    current_password = fields.String(required=True, validate=validate.Length(min=1, error="请填写此项"),
-                                     error_messages=REQUIRED)
+    current_password = fields.String(required=True, error_messages=REQUIRED,
+                                     validate=validate.Length(min=1, error=_("Please fill in this field")))
     new_password = _password()
     new_password_confirm = fields.String(required=True, error_messages=REQUIRED)
 
@@ -117,7 +122,7 @@ class PasswordChangeSchema(FormSchema):
 
 
 class ResetRequestSchema(FormSchema):
-    email = fields.Email(required=True, error_messages={**REQUIRED, "invalid": "请输入正确的邮箱地址"})
+    email = fields.Email(required=True, error_messages={**REQUIRED, "invalid": _("Please enter a valid email address")})
 
     @post_load
     def clean(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -13,10 +13,13 @@ locks the customer's row first, so concurrent edits of one address book queue.
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from xtycore.domain.addresses import ChineseAddress
+from xtycore.domain.addresses import ChineseAddress, Message
 from xtycore.domain.errors import XtyError
 from xtycore.extensions import db, transaction
 from xtycore.models.accounts import Customer, CustomerAddress
@@ -29,11 +32,27 @@ MAX_ADDRESSES = 20
 class AddressNotFound(XtyError):
     """No address with that id belongs to this customer."""
 
-    customer_message = "地址不存在"
+    customer_message = lazy_gettext("This address does not exist")
 
 
 class AddressBookFull(XtyError):
-    customer_message = f"最多保存{MAX_ADDRESSES}个收货地址，请先删除不用的地址"
+    customer_message = lazy_gettext(
+        "You can keep at most %(number)s addresses; please delete one you no longer use first",
+        number=MAX_ADDRESSES)
+
+
+def translated(message: Any) -> Any:
+    """A validation message in the customer's language: the address rules' :class:`Message` through
+    Flask-Babel; anything else (already a lazy translation) unchanged."""
+    if isinstance(message, Message):
+        return gettext(message.msgid, **message.values)
+    return message
+
+
+def translated_errors(errors: dict[str, Any]) -> dict[str, Any]:
+    """Every message of a form's ``field -> messages`` errors, :func:`translated`."""
+    return {field: [translated(m) for m in messages] if isinstance(messages, list) else translated(messages)
+            for field, messages in errors.items()}
 
 
 def list_addresses(customer_id: int) -> list[CustomerAddress]:

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any, Callable, Sequence, TypeVar
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -43,23 +44,23 @@ T = TypeVar("T")
 class CartError(XtyError):
     """A cart change that cannot be made; ``customer_message`` says why."""
 
-    customer_message = "购物车操作失败，请重试"
+    customer_message = lazy_gettext("The cart could not be changed. Please try again.")
 
 
 class ProductUnavailable(CartError):
-    customer_message = "该商品已下架或不存在"
+    customer_message = lazy_gettext("This product is no longer on sale or does not exist.")
 
 
 class NotEnoughStock(CartError):
-    customer_message = "库存不足"
+    customer_message = lazy_gettext("Not enough stock.")
 
 
 class InvalidQuantity(CartError):
-    customer_message = "请输入有效的数量"
+    customer_message = lazy_gettext("Please enter a valid quantity.")
 
 
 class InvalidCoupon(CartError):
-    customer_message = "请输入有效的优惠券码"
+    customer_message = lazy_gettext("Please enter a valid coupon code.")
 
 
 #: Coupon codes are short printable tokens; anything else is refused before it reaches a plugin.
@@ -205,7 +206,8 @@ def _check_quantity(cart_id: int, variant_id: int, quantity: int, customer_id: i
     """Refuse a line quantity the shop cannot sell: off sale, past the stock, past the limit."""
     maximum = int(current_app.config["CART_MAX_LINE_QUANTITY"])
     if quantity > maximum:
-        raise InvalidQuantity(f"{quantity} units exceed {maximum}", customer_message=f"每件商品最多购买 {maximum} 件")
+        raise InvalidQuantity(f"{quantity} units exceed {maximum}", customer_message=lazy_gettext(
+            "You can buy at most %(number)s of each item.", number=maximum))
     row = db.session.execute(
         select(Variant.stock, Product.id, Product.title, Product.status, Product.purchase_limit)
         .join(Product, Product.id == Variant.product_id)
@@ -229,8 +231,8 @@ def _check_quantity(cart_id: int, variant_id: int, quantity: int, customer_id: i
 
 def stock_message(title: str, stock: int) -> str:
     if stock <= 0:
-        return f"{title} 已售罄"
-    return f"{title} 库存不足，仅剩 {stock} 件"
+        return gettext("%(product)s is sold out", product=title)
+    return gettext("Not enough %(product)s in stock: only %(number)s left", product=title, number=stock)
 
 
 # --------------------------------------------------------------------------
@@ -253,7 +255,8 @@ def add_coupon(cart_id: int, code: str) -> str:
         codes = list(cart.coupon_codes or [])
         if code not in codes:
             if len(codes) >= MAX_COUPONS:
-                raise InvalidCoupon("too many coupons", customer_message=f"最多使用 {MAX_COUPONS} 张优惠券")
+                raise InvalidCoupon("too many coupons", customer_message=lazy_gettext(
+                    "You can use at most %(number)s coupons.", number=MAX_COUPONS))
             cart.coupon_codes = [*codes, code]
             touch(cart)
     return code
@@ -462,14 +465,16 @@ def _with_problems(items: list[CartItem], bought: dict[int, int]) -> list[CartIt
     for item in items:
         problem = ""
         if not item.on_sale:
-            problem = f"{item.product_name} 已下架，请从购物车移除"
+            problem = gettext("%(product)s is no longer on sale; please remove it from your cart",
+                              product=item.product_name)
         elif item.quantity > item.stock:
             problem = stock_message(item.product_name, item.stock)
         elif item.purchase_limit is not None:
             try:
                 check_purchase_limit(item.purchase_limit, bought.get(item.product_id, 0), in_cart[item.product_id])
             except PurchaseLimitExceeded:
-                problem = f"{item.product_name} 每人限购 {item.purchase_limit} 件"
+                problem = gettext("%(product)s: limit %(number)s per customer", product=item.product_name,
+                                  number=item.purchase_limit)
         checked.append(replace(item, problem=problem))
     return checked
 
@@ -514,7 +519,8 @@ def view_cart(cart: Cart, customer_id: int | None, *, shipping: Money | None = N
         allocation = apply_promotions(cart_snapshot, [result for _name, result in evaluated])
     except XtyError as exc:
         log.error("promotions could not be evaluated for cart %s: %s", cart.id, exc)
-        return replace(base, unavailable="优惠暂时无法计算，请稍后再试（暂不能下单）")
+        return replace(base, unavailable=gettext(
+            "Discounts cannot be worked out right now; please try again later (ordering is paused)."))
     priced = tuple(
         replace(item, discount=allocation.line_discounts.get(str(item.line_id), zero)) for item in items
     )

@@ -34,10 +34,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from xtycore.domain.addresses import ChineseAddress
+from xtycore.domain.addresses import MAX_LENGTHS, ChineseAddress
 from xtycore.domain.catalog import ProductStatus, check_purchase_limit
 from xtycore.domain.contributions import TaxLine
 from xtycore.domain.couriers import Address, Parcel, Quote, ShipmentRequest
@@ -55,26 +56,32 @@ from xtycore.signals import order_placed
 
 log = logging.getLogger("xtycore.checkout")
 
-#: The checkout steps, in order; the review comes when the first three are chosen.
+#: The checkout steps, in order; the review comes when the first three are chosen. For a pickup
+#: order the first step asks for the pickup contact and the second for the pickup location.
 STEPS = ("address", "shipping", "payment", "review")
+#: How the order reaches the customer: sent to an address, or collected at a pickup location.
+SHIP, PICKUP = "ship", "pickup"
+METHODS = (SHIP, PICKUP)
 #: Attempts at a unique order number before giving up (collisions are rare; see builtin.order_numbers).
 ORDER_NUMBER_ATTEMPTS = 5
+#: Choices kept on the cart after an order is placed, so the next checkout starts from them.
+KEPT_CHOICES = ("method", "address", "address_id", "contact", "email")
 
 
 class CheckoutError(XtyError):
     """The order cannot be placed as things are; ``customer_message`` says what to do."""
 
-    customer_message = "订单暂时无法提交，请重试"
+    customer_message = lazy_gettext("The order could not be placed just now. Please try again.")
 
 
 class EmptyCart(CheckoutError):
-    customer_message = "购物车是空的"
+    customer_message = lazy_gettext("Your cart is empty.")
 
 
 class CartNotReady(CheckoutError):
     """A line cannot be ordered as it is (off sale, past a purchase limit)."""
 
-    customer_message = "购物车中有商品暂时无法购买，请先调整"
+    customer_message = lazy_gettext("Something in your cart cannot be bought right now. Please change it first.")
 
 
 class SoldOut(CheckoutError):
@@ -83,7 +90,9 @@ class SoldOut(CheckoutError):
     def __init__(self, product_name: str, message: str = "") -> None:
         super().__init__(
             message or f"{product_name} sold out",
-            customer_message=f"很抱歉，{product_name} 已售罄或库存不足，订单未提交，请调整购物车",
+            customer_message=lazy_gettext(
+                "Sorry, %(product)s is sold out or short of stock. The order was not placed; please change your cart.",
+                product=product_name),
         )
         self.product_name = product_name
 
@@ -91,7 +100,7 @@ class SoldOut(CheckoutError):
 class CheckoutIncomplete(CheckoutError):
     """A step has no choice yet; ``step`` names it."""
 
-    customer_message = "请先完成前面的结算步骤"
+    customer_message = lazy_gettext("Please finish the previous checkout steps first.")
 
     def __init__(self, step: str) -> None:
         super().__init__(f"checkout step {step!r} is not done")
@@ -99,25 +108,25 @@ class CheckoutIncomplete(CheckoutError):
 
 
 class ShippingUnavailable(CheckoutError):
-    customer_message = "所选配送方式暂不可用，请重新选择"
+    customer_message = lazy_gettext("The delivery method you chose is not available. Please choose again.")
 
 
 class PaymentUnavailable(CheckoutError):
-    customer_message = "所选支付方式暂不可用，请重新选择"
+    customer_message = lazy_gettext("The payment method you chose is not available. Please choose again.")
 
 
 class CheckoutExpired(CheckoutError):
     """The review was of another cart state: the cart or a choice changed since."""
 
-    customer_message = "购物车或结算信息已变化，请重新确认订单"
+    customer_message = lazy_gettext("Your cart or checkout details changed. Please check the order again.")
 
 
 class PricesChanged(CheckoutError):
-    customer_message = "价格或优惠已变化，请重新确认订单金额"
+    customer_message = lazy_gettext("Prices or discounts changed. Please check the order total again.")
 
 
 class GuestCheckoutDisabled(CheckoutError):
-    customer_message = "请先登录再结算"
+    customer_message = lazy_gettext("Please sign in to check out.")
 
 
 # --------------------------------------------------------------------------
@@ -126,10 +135,21 @@ class GuestCheckoutDisabled(CheckoutError):
 
 
 @dataclass(frozen=True)
+class PickupContact:
+    """Who collects a pickup order: a name and a mainland mobile number, the rules of the address book."""
+
+    recipient: str
+    mobile: str
+
+
+@dataclass(frozen=True)
 class Choices:
     """What the customer chose so far."""
 
+    #: SHIP (to ``address``) or PICKUP (by ``contact``, at a location the shipping step offers)
+    method: str = SHIP
     address: ChineseAddress | None = None
+    contact: PickupContact | None = None
     #: the address book entry it came from, if any
     address_id: int | None = None
     #: a guest's email address (customers use their account's)
@@ -141,7 +161,7 @@ class Choices:
     @property
     def missing_step(self) -> str | None:
         """The first step without a choice, or None when the review can be shown."""
-        if self.address is None:
+        if (self.contact if self.method == PICKUP else self.address) is None:
             return "address"
         if self.courier_instance_id is None or not self.quote_code:
             return "shipping"
@@ -152,9 +172,11 @@ class Choices:
 
 def choices(cart: Cart) -> Choices:
     data = cart.checkout or {}
-    address = data.get("address")
+    address, contact = data.get("address"), data.get("contact")
     return Choices(
+        method=PICKUP if data.get("method") == PICKUP else SHIP,
         address=ChineseAddress(**address) if isinstance(address, dict) else None,
+        contact=PickupContact(**contact) if isinstance(contact, dict) else None,
         address_id=data.get("address_id"),
         email=data.get("email", ""),
         courier_instance_id=data.get("courier_instance_id"),
@@ -171,8 +193,17 @@ def _save_choices(cart_id: int, **changes: Any) -> None:
 
 
 def set_address(cart_id: int, address: ChineseAddress, *, email: str = "", address_id: int | None = None) -> None:
-    """Use this (validated) address; the shipping choice is cleared, as quotes depend on the address."""
-    _save_choices(cart_id, address=asdict(address), email=email, address_id=address_id,
+    """Send the order to this (validated) address; the shipping choice is cleared, as quotes depend on it."""
+    _save_choices(cart_id, method=SHIP, address=asdict(address), email=email, address_id=address_id,
+                  courier_instance_id=None, quote_code="")
+
+
+def set_pickup(cart_id: int, contact: PickupContact, *, email: str = "") -> None:
+    """Collect the order: this (validated) contact picks it up; no address is asked, the location comes next.
+
+    An address chosen before is kept for a change of mind, but not used while the method is pickup.
+    """
+    _save_choices(cart_id, method=PICKUP, contact=asdict(contact), email=email,
                   courier_instance_id=None, quote_code="")
 
 
@@ -220,12 +251,15 @@ def courier_address(address: ChineseAddress) -> Address:
     )
 
 
-def shipment_request(view: carts.CartView, address: ChineseAddress, reference: str = "") -> ShipmentRequest:
-    """The cart as couriers see it; ``subtotal`` is after discounts (满99包邮 counts what is paid)."""
+def shipment_request(view: carts.CartView, address: ChineseAddress | None, reference: str = "") -> ShipmentRequest:
+    """The cart as couriers see it; ``subtotal`` is after discounts (满99包邮 counts what is paid).
+
+    ``address`` None: the customer collects, and only pickup couriers are asked (no destination).
+    """
     return ShipmentRequest(
         reference=reference or f"cart-{view.cart_id}",
         origin=None,
-        destination=courier_address(address),
+        destination=courier_address(address) if address is not None else None,
         parcels=tuple(
             Parcel(sku=item.sku, name=item.product_name, quantity=item.quantity,
                    weight_grams=item.weight_grams, unit_price=item.unit_price)
@@ -235,31 +269,46 @@ def shipment_request(view: carts.CartView, address: ChineseAddress, reference: s
     )
 
 
-def shipping_options(view: carts.CartView, address: ChineseAddress) -> ShippingChoices:
-    """Quotes of every enabled courier instance for the cart and address.
+def is_pickup_courier(instance: Any) -> bool:
+    """Whether a courier instance's type declares ``features.pickup`` (the customer collects; no address)."""
+    return bool(getattr(instance.type.obj.features, "pickup", False))
 
-    A courier that fails (its plugin raises, or answers with an error) offers
-    nothing and adds a sentence to ``errors``; the others still quote.
+
+def pickup_offered() -> bool:
+    """Whether an enabled courier lets the customer collect the order, so checkout offers the choice."""
+    return any(is_pickup_courier(i) for i in get_kernel().registry.instances("courier"))
+
+
+def shipping_options(view: carts.CartView, address: ChineseAddress | None) -> ShippingChoices:
+    """Quotes of the enabled courier instances for the cart: to ``address``, or for pickup when it is None.
+
+    Shipping couriers are asked only with an address and pickup couriers only
+    without one, so neither is offered for the other method. A courier that
+    fails (its plugin raises, or answers with an error) offers nothing and adds
+    a sentence to ``errors``; the others still quote.
     """
     request = shipment_request(view, address)
     options: list[ShippingOption] = []
     errors: list[str] = []
     for instance in get_kernel().registry.instances("courier"):
+        pickup = is_pickup_courier(instance)
+        if pickup != (address is None):
+            continue
         try:
             if not instance.call("is_eligible", shipment=request):
                 continue
             quotes = list(instance.call("quote", shipment=request) or ())
         except XtyError as exc:
             log.warning("courier %r could not quote: %s", instance, exc)
-            errors.append(f"{instance.display_name}：{exc.customer_message}")
+            errors.append(gettext("%(courier)s: %(problem)s", courier=instance.display_name,
+                                  problem=exc.customer_message))
             continue
         bad = [q for q in quotes if not isinstance(q, Quote) or q.price.currency != view.currency
                or q.price.minor < 0]
         if bad:
             log.error("courier %r returned invalid quotes %r", instance, bad)
-            errors.append(f"{instance.display_name}：暂时无法报价")
+            errors.append(gettext("%(courier)s: cannot quote a price right now", courier=instance.display_name))
             continue
-        pickup = bool(getattr(instance.type.obj.features, "pickup", False))
         options += [ShippingOption(instance.id, instance.display_name, q, pickup) for q in quotes]
     return ShippingChoices(tuple(options), tuple(errors))
 
@@ -270,7 +319,7 @@ def _chosen_shipping(view: carts.CartView, chosen: Choices) -> ShippingOption:
         instance = get_kernel().registry.instance(chosen.courier_instance_id, kind="courier")
     except UnknownCapability as exc:
         raise ShippingUnavailable(str(exc)) from exc
-    found = shipping_options(view, chosen.address)
+    found = shipping_options(view, None if chosen.method == PICKUP else chosen.address)
     for option in found.options:
         if option.instance_id == instance.id and option.quote.code == chosen.quote_code:
             return option
@@ -489,7 +538,7 @@ def _write_order(session: Any, cart_id: int, token: str, review: Review, custome
         orders.apply_event(order, "pay", actor="system", note="订单金额为零，无需付款")
     session.execute(delete(CartLine).where(CartLine.cart_id == cart_id))
     cart.coupon_codes = []
-    cart.checkout = {k: v for k, v in (cart.checkout or {}).items() if k in ("address", "address_id", "email")}
+    cart.checkout = {k: v for k, v in (cart.checkout or {}).items() if k in KEPT_CHOICES}
     cart.checkout_token = None
     cart.updated_at = utcnow()
     return order, True
@@ -524,21 +573,46 @@ def _check_limits(session: Any, customer_id: int, review: Review) -> None:
         check_purchase_limit(limit, bought.get(product_id, 0), in_cart[product_id])
 
 
+def pickup_location_text(quote: Quote) -> str:
+    """Where a pickup order is collected, as the order records it: the location's name, address and hours."""
+    location = quote.location
+    if location is None:
+        return " · ".join(part for part in (quote.label, quote.description) if part)
+    return " · ".join(part for part in (location.name, location.address, location.hours) if part)
+
+
+def _delivery_columns(review: Review) -> dict[str, str]:
+    """The order's ``ship_*`` snapshot: the delivery address, or for pickup the contact and the location.
+
+    A pickup order has no province, city, district or postcode (empty) and its
+    ``ship_street`` names the pickup location; the order pages tell the two apart so.
+    """
+    chosen = review.choices
+    if review.shipping.pickup:
+        contact = chosen.contact
+        return {"ship_recipient": contact.recipient, "ship_mobile": contact.mobile, "ship_province": "",
+                "ship_city": "", "ship_district": "", "ship_postcode": "",
+                "ship_street": pickup_location_text(review.shipping.quote)[:MAX_LENGTHS["street"]]}
+    address = chosen.address
+    return {"ship_recipient": address.recipient, "ship_mobile": address.mobile, "ship_province": address.province,
+            "ship_city": address.city, "ship_district": address.district, "ship_street": address.street,
+            "ship_postcode": address.postcode}
+
+
 def _new_order(session: Any, review: Review, customer_id: int | None, number: str, token: str) -> Order:
-    view, chosen, address = review.view, review.choices, review.choices.address
+    view, chosen = review.view, review.choices
     email = chosen.email
     if customer_id is not None:
         email = session.execute(select(Customer.email).where(Customer.id == customer_id)).scalar_one()
     now = utcnow()
+    delivery = _delivery_columns(review)
     order = Order(
-        number=number, customer_id=customer_id, email=email, mobile=address.mobile,
+        number=number, customer_id=customer_id, email=email, mobile=delivery["ship_mobile"],
         status=OrderStatus.PENDING_PAYMENT.value, currency=view.currency,
         subtotal_minor=view.subtotal.minor, discount_minor=view.discount.minor,
         shipping_minor=view.shipping_charged.minor, tax_minor=review.tax.minor, total_minor=review.total.minor,
         paid_minor=0, refunded_minor=0,
-        ship_recipient=address.recipient, ship_mobile=address.mobile, ship_province=address.province,
-        ship_city=address.city, ship_district=address.district, ship_street=address.street,
-        ship_postcode=address.postcode,
+        **delivery,
         courier_instance_id=review.shipping.instance_id, courier_quote_code=review.shipping.quote.code,
         courier_label=f"{review.shipping.courier_name} · {review.shipping.quote.label}"[:200],
         payment_instance_id=review.payment.instance_id, payment_label=review.payment.name[:200],

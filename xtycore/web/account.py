@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, ValidationError
@@ -26,6 +27,7 @@ from xtycore.security import client_address, current_customer, customer_required
 from xtycore.services import accounts, addresses
 from xtycore.services.mail import MailError, notify, send_mail
 from xtycore.themes import render
+from xtycore.web.orders import say
 
 log = logging.getLogger("xtycore.account")
 
@@ -64,7 +66,7 @@ def load(schema: type[Schema], values: dict[str, str]) -> tuple[dict[str, Any] |
     try:
         return schema().load(values), {}
     except ValidationError as exc:
-        return None, exc.normalized_messages()
+        return None, addresses.translated_errors(exc.normalized_messages())
 
 
 def limits(key: str) -> str:
@@ -134,7 +136,7 @@ def register():
                 errors = {exc.field or "email": [exc.customer_message]}
             else:
                 login_user(customer)
-                flash("注册成功，欢迎光临！")
+                say(gettext("Welcome! Your account has been created."))
                 return redirect(next_url or url_for(".overview"))
     return page("register.html", 422 if errors else 200, errors=errors, values=shown(values), next=next_url)
 
@@ -199,7 +201,7 @@ def change_password():
             else:
                 signed_in_again(customer)
                 mail_from_template("password_changed.txt", customer.email, notify, customer=customer)
-                flash("密码已修改。")
+                say(gettext("Your password has been changed."))
                 return redirect(url_for(".overview"))
     return page("password.html", 422 if errors else 200, errors=errors)
 
@@ -267,7 +269,7 @@ def reset_password(token: str):
                             max_age_minutes=reset_minutes(), expired=False)
             logout_user()
             mail_from_template("password_changed.txt", customer.email, notify, customer=customer)
-            flash("密码已重置，请使用新密码登录。")
+            say(gettext("Your password has been reset. Please sign in with the new one."))
             return redirect(url_for(".login"))
     return page("reset_form.html", 422 if errors else 200, errors=errors, token=token, reset_customer=customer)
 
@@ -324,7 +326,7 @@ def _address_form(address_id: int | None):
             except addresses.AddressBookFull as exc:
                 form_error = exc.customer_message
             else:
-                flash("地址已保存。")
+                say(gettext("Address saved."))
                 return redirect(url_for(".addresses"))
     status = 422 if errors or form_error else 200
     return page("address_form.html", status, errors=errors, values=shown(values), address_id=address_id,
@@ -335,7 +337,7 @@ def _address_form(address_id: int | None):
 @customer_required
 def delete_address(address_id: int):
     _owned(addresses.delete_address, current_customer().id, address_id)
-    flash("地址已删除。")
+    say(gettext("Address deleted."))
     return redirect(url_for(".addresses"))
 
 
@@ -343,5 +345,5 @@ def delete_address(address_id: int):
 @customer_required
 def make_default_address(address_id: int):
     _owned(addresses.set_default_address, current_customer().id, address_id)
-    flash("默认地址已更新。")
+    say(gettext("Default address updated."))
     return redirect(url_for(".addresses"))

@@ -13,14 +13,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import user_logged_in
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from xtycore.domain.catalog import CatalogError
-from xtycore.domain.addresses import ChineseAddress
+from xtycore.domain.addresses import MAX_LENGTHS, ChineseAddress, mobile_error
+from xtycore.domain.addresses import Message as _
 from xtycore.domain.errors import XtyError
 from xtycore.extensions import db
 from xtycore.models import Cart, Customer
@@ -30,7 +32,7 @@ from xtycore.services import addresses
 from xtycore.services import cart as carts
 from xtycore.services import checkout
 from xtycore.themes import render
-from xtycore.web.orders import link_url, pay
+from xtycore.web.orders import PAYMENT_DUE, link_url, pay, say
 
 log = logging.getLogger("xtycore.web.cart")
 
@@ -127,9 +129,9 @@ def add():
         cart = current_cart(create=True)
         carts.add_item(cart.id, variant_id, _quantity(default=1), customer_id=customer_id())
     except (carts.CartError, CatalogError) as exc:
-        flash(exc.customer_message)
+        say(exc.customer_message)
     else:
-        flash("已加入购物车。")
+        say(gettext("Added to your cart."))
     return redirect(target, code=303)
 
 
@@ -140,7 +142,7 @@ def update_line(variant_id: int):
         try:
             carts.set_quantity(cart.id, variant_id, _quantity(), customer_id=customer_id())
         except (carts.CartError, CatalogError) as exc:
-            flash(exc.customer_message)
+            say(exc.customer_message)
     return redirect(url_for(".view"), code=303)
 
 
@@ -158,9 +160,9 @@ def add_coupon():
         cart = current_cart(create=True)
         code = carts.add_coupon(cart.id, request.form.get("code", ""))
     except carts.CartError as exc:
-        flash(exc.customer_message)
+        say(exc.customer_message)
     else:
-        flash(f"已添加优惠券 {code}，符合条件的优惠会自动计算。")
+        say(gettext("Coupon %(code)s added; the discounts it qualifies for are applied automatically.", code=code))
     return redirect(back_to(url_for(".view")), code=303)
 
 
@@ -180,25 +182,42 @@ STEP_ENDPOINTS = {"address": ".address", "shipping": ".shipping", "payment": ".p
 
 
 class GuestContactSchema(FormSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254, error="邮箱地址太长"),
-                         error_messages={**REQUIRED, "invalid": "请输入正确的邮箱地址"})
+    email = fields.Email(required=True, validate=validate.Length(max=254, error=_("This email address is too long")),
+                         error_messages={**REQUIRED, "invalid": _("Please enter a valid email address")})
+
+
+def _mobile(value: str) -> None:
+    message = mobile_error(value)
+    if message:
+        raise ValidationError(message)
+
+
+class PickupContactSchema(FormSchema):
+    """Who collects a pickup order: the recipient and mobile rules of the address book."""
+
+    recipient = fields.String(required=True, error_messages=REQUIRED, validate=[
+        validate.Length(min=1, error=_("Please enter the name of who collects the order")),
+        validate.Length(max=MAX_LENGTHS["recipient"],
+                        error=_("At most %(number)s characters", number=MAX_LENGTHS["recipient"])),
+    ])
+    mobile = fields.String(required=True, error_messages=REQUIRED, validate=_mobile)
 
 
 def _checkout_cart() -> Cart | Response:
     """The cart to check out, or where to send the shopper instead (login, the empty cart)."""
     if current_customer() is None and not current_app.config["ALLOW_GUEST_CHECKOUT"]:
-        flash("请先登录再结算。")
+        say(gettext("Please sign in to check out."))
         return redirect_to_login()
     cart = current_cart()
     if cart is None or not cart.lines:
-        flash("购物车是空的。")
+        say(gettext("Your cart is empty."))
         return redirect(url_for(".view"), code=303)
     return cart
 
 
 def _redirect_for(exc: XtyError) -> Response:
     """Where to send the shopper when checkout cannot go on, with the reason shown there."""
-    flash(exc.customer_message)
+    say(exc.customer_message)
     if isinstance(exc, checkout.CheckoutIncomplete):
         return redirect(url_for(STEP_ENDPOINTS[exc.step]), code=303)
     if isinstance(exc, checkout.ShippingUnavailable):
@@ -212,8 +231,9 @@ def _redirect_for(exc: XtyError) -> Response:
 
 def _step_page(step: str, cart: Cart, **context: Any) -> str:
     context.setdefault("errors", {})
-    return render(f"checkout/{step}.html", step=step, steps=checkout.STEPS, choices=checkout.choices(cart),
-                  customer=current_customer(), **context)
+    chosen = context.pop("choices", None) or checkout.choices(cart)
+    return render(f"checkout/{step}.html", step=step, steps=checkout.STEPS, choices=chosen,
+                  method=context.pop("method", chosen.method), customer=current_customer(), **context)
 
 
 @bp.route("/checkout")
@@ -227,33 +247,52 @@ def start():
 
 @bp.route("/checkout/address", methods=["GET", "POST"])
 def address():
+    """Step 1: where the order goes. When an enabled courier offers pickup, the shopper first chooses
+    between delivery and pickup (``?method=``, a link each, so it works without JavaScript); pickup asks
+    only for who collects it (name and mobile) and, for a guest, the email address."""
     cart = _checkout_cart()
     if not isinstance(cart, Cart):
         return cart
     customer = current_customer()
-    book = addresses.list_addresses(customer.id) if customer is not None else []
     chosen = checkout.choices(cart)
-    values: dict[str, Any] = {**(vars(chosen.address) if chosen.address else {}), "email": chosen.email}
+    pickup_offered = checkout.pickup_offered()
+    method = request.values.get("method") or chosen.method
+    if method not in checkout.METHODS or not pickup_offered:
+        method = checkout.SHIP
+    book = addresses.list_addresses(customer.id) if customer is not None and method == checkout.SHIP else []
+    values: dict[str, Any] = {
+        **(vars(chosen.address) if chosen.address else {}),
+        **(vars(chosen.contact) if chosen.contact and method == checkout.PICKUP else {}),
+        "email": chosen.email,
+    }
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = request.form.to_dict()
         saved_id = request.form.get("address_id", type=int)
-        if customer is not None and saved_id:
+        if method == checkout.PICKUP:
+            data, errors = _load_form(PickupContactSchema, values, guest=customer is None)
+            if data is not None:
+                contact = checkout.PickupContact(recipient=data["recipient"], mobile=data["mobile"])
+                checkout.set_pickup(cart.id, contact, email=data.get("email", ""))
+                return redirect(url_for(".shipping"), code=303)
+        elif customer is not None and saved_id:
             try:
                 row = addresses.get_address(customer.id, saved_id)
             except addresses.AddressNotFound:
-                errors = {"address_id": ["请选择收货地址"]}
+                errors = {"address_id": [gettext("Please choose a delivery address")]}
             else:
                 checkout.set_address(cart.id, _address_of(row), address_id=row.id)
                 return redirect(url_for(".shipping"), code=303)
         else:
-            data, errors = _load_address(values, guest=customer is None)
+            data, errors = _load_form(AddressSchema, values, guest=customer is None)
             if data is not None:
                 checkout.set_address(cart.id, data["address"], email=data.get("email", ""))
                 if customer is not None and request.form.get("save_address"):
                     _save_to_book(customer.id, data["address"])
                 return redirect(url_for(".shipping"), code=303)
-    return _step_page("address", cart, book=book, values=values, errors=errors), 422 if errors else 200
+    page = _step_page("address", cart, book=book, values=values, errors=errors, method=method,
+                      pickup_offered=pickup_offered)
+    return page, 422 if errors else 200
 
 
 def _address_of(row: Any) -> ChineseAddress:
@@ -261,18 +300,20 @@ def _address_of(row: Any) -> ChineseAddress:
                           district=row.district, street=row.street, postcode=row.postcode or "")
 
 
-def _load_address(values: dict[str, str], *, guest: bool) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+def _load_form(schema: type[FormSchema], values: dict[str, str], *,
+               guest: bool) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    """The form's data, with a guest's email address, or (None, every field's problems)."""
     errors: dict[str, list[str]] = {}
     data: dict[str, Any] = {}
     try:
-        data.update(AddressSchema().load(values))
+        data.update(schema().load(values))
     except ValidationError as exc:
-        errors.update(exc.normalized_messages())
+        errors.update(addresses.translated_errors(exc.normalized_messages()))
     if guest:
         try:
             data.update(GuestContactSchema().load(values))
         except ValidationError as exc:
-            errors.update(exc.normalized_messages())
+            errors.update(addresses.translated_errors(exc.normalized_messages()))
     return (None, errors) if errors else (data, {})
 
 
@@ -280,7 +321,7 @@ def _save_to_book(owner_id: int, address: ChineseAddress) -> None:
     try:
         addresses.add_address(owner_id, address)
     except addresses.AddressBookFull as exc:
-        flash(exc.customer_message)
+        say(exc.customer_message)
 
 
 @bp.route("/checkout/shipping", methods=["GET", "POST"])
@@ -289,14 +330,15 @@ def shipping():
     if not isinstance(cart, Cart):
         return cart
     chosen = checkout.choices(cart)
-    if chosen.address is None:
+    if chosen.missing_step == "address":
         return redirect(url_for(".address"), code=303)
     view = carts.view_cart(cart, customer_id())
     try:
         checkout.require_orderable(view)
     except checkout.CheckoutError as exc:
         return _redirect_for(exc)
-    found = checkout.shipping_options(view, chosen.address)
+    pickup = chosen.method == checkout.PICKUP
+    found = checkout.shipping_options(view, None if pickup else chosen.address)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         key = request.form.get("option", "")
@@ -304,7 +346,8 @@ def shipping():
         if option is not None:
             checkout.choose_shipping(cart.id, option.instance_id, option.quote.code)
             return redirect(url_for(".payment"), code=303)
-        errors = {"option": ["请选择配送方式"]}
+        errors = {"option": [gettext("Please choose a pickup location") if pickup
+                             else gettext("Please choose a delivery method")]}
     selected = f"{chosen.courier_instance_id}:{chosen.quote_code}"
     page = _step_page("shipping", cart, cart_view=view, options=found.options, courier_errors=found.errors,
                       selected=selected, errors=errors)
@@ -325,7 +368,7 @@ def payment():
         try:
             checkout.choose_payment(cart.id, request.form.get("payment_instance_id", -1, type=int))
         except checkout.PaymentUnavailable:
-            errors = {"payment_instance_id": ["请选择支付方式"]}
+            errors = {"payment_instance_id": [gettext("Please choose a payment method")]}
         else:
             return redirect(url_for(".review"), code=303)
     page = _step_page("payment", cart, options=options, selected=chosen.payment_instance_id, errors=errors)
@@ -360,7 +403,8 @@ def place():
     if not placement.created:
         return redirect(link_url(order), code=303)
     if order.status != "pending_payment":
-        flash("订单已提交。")
+        say(gettext("Your order has been placed."))
         return redirect(link_url(order), code=303)
-    flash("订单已提交，请尽快完成付款。")
+    # shown with the order until it is paid: the confirmation page drops it once the payment went through
+    say(gettext("Your order has been placed. Please pay for it soon."), PAYMENT_DUE)
     return pay(order)

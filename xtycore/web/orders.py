@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -36,6 +37,18 @@ PAYMENT_NOTES_KEY = "xty_payment_notes"
 #: The route the payments module serves a pending QR payment's image from (by payment reference).
 QR_IMAGE_ENDPOINT = "payments.qr_png"
 ORDERS_PER_PAGE = 20
+#: Flash category of "please pay" messages: the order page drops them once the order is paid.
+PAYMENT_DUE = "payment_due"
+#: What customers read for each order status, in their language.
+STATUS_LABELS = {
+    OrderStatus.PENDING_PAYMENT: lazy_gettext("Awaiting payment"),
+    OrderStatus.PAID: lazy_gettext("Paid, awaiting shipment"),
+    OrderStatus.SHIPPED: lazy_gettext("Shipped"),
+    OrderStatus.DELIVERED: lazy_gettext("Delivered"),
+    OrderStatus.COMPLETED: lazy_gettext("Completed"),
+    OrderStatus.CANCELLED: lazy_gettext("Cancelled"),
+    OrderStatus.REFUNDED: lazy_gettext("Refunded"),
+}
 
 
 @bp.after_request
@@ -48,6 +61,31 @@ def private(response: Response) -> Response:
 # --------------------------------------------------------------------------
 # helpers shared with the checkout
 # --------------------------------------------------------------------------
+
+
+def say(message: Any, category: str = "message") -> None:
+    """Flash a message (a lazy translation is written out now, in the request's language)."""
+    flash(str(message), category)
+
+
+def drop_flashes(category: str) -> None:
+    """Forget the flashed messages of one category that have not been shown yet."""
+    flashes = session.get("_flashes")
+    if flashes:
+        kept = [(c, m) for c, m in flashes if c != category]
+        if len(kept) != len(flashes):
+            session["_flashes"] = kept
+
+
+def status_label(status: str) -> str:
+    """An order status as the customer reads it."""
+    return str(STATUS_LABELS[OrderStatus(status)])
+
+
+def is_pickup(order: Order) -> bool:
+    """Whether the customer collects the order: its snapshot has a pickup location, not an address
+    (no province; see :func:`xtycore.services.checkout._delivery_columns`)."""
+    return not order.ship_province
 
 
 def link_url(order: Order, **values: Any) -> str:
@@ -66,10 +104,15 @@ def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) 
     """What the order pages show: the order, what may be done with it, and where to post it."""
     notes = session.get(PAYMENT_NOTES_KEY) or {}
     pending = order.status == OrderStatus.PENDING_PAYMENT.value
+    if not pending:
+        # back from the gateway with the order paid (or closed): "please pay" no longer holds
+        drop_flashes(PAYMENT_DUE)
     return {
         "order": order,
-        "status_label": orders.status_label(order.status),
-        "status_labels": {status.value: label for status, label in orders.STATUS_LABELS.items()},
+        "status_label": status_label(order.status),
+        "status_labels": {status.value: label for status, label in STATUS_LABELS.items()},
+        "paid": order.status in {s.value for s in orders.PAID_STATUSES},
+        "pickup": is_pickup(order),
         "pay_url": pay_url,
         "cancel_url": cancel_url,
         "can_cancel": orders.can_cancel(order),
@@ -123,7 +166,8 @@ def pay(order: Order, token: str | None = None) -> Response | str:
         action = checkout.start_payment(order.id, url_for("orders.view", token=token, _external=True))
     except XtyError as exc:
         log.warning("payment of order %s could not start: %s", order.number, exc)
-        flash(f"支付未能发起：{exc.customer_message} 订单已保留，请稍后在订单页面重新支付。")
+        say(gettext("The payment could not be started: %(reason)s The order is kept; please pay for it later "
+                    "from the order page.", reason=exc.customer_message))
         return redirect(confirmation, code=303)
     if action is None:
         return redirect(confirmation, code=303)
@@ -144,9 +188,10 @@ def _cancel(order: Order, actor: str, back: str) -> Response:
     try:
         orders.cancel(order.id, actor=actor, reason=request.form.get("reason", "")[:500] or "顾客取消")
     except InvalidTransition:
-        flash("订单已发货或已取消，无法取消。")
+        say(gettext("The order has been shipped or cancelled already and cannot be cancelled."))
     else:
-        flash("订单已取消。" + ("已付款项将原路退回。" if order.paid_minor else ""))
+        say(gettext("The order has been cancelled. What you paid will be refunded the way you paid.")
+            if order.paid_minor else gettext("The order has been cancelled."))
     return redirect(back, code=303)
 
 
@@ -169,7 +214,7 @@ def account_orders():
     found, total = orders.customer_orders(current_customer().id, page=page, per_page=ORDERS_PER_PAGE)
     pages = max(1, -(-total // ORDERS_PER_PAGE))
     return render("orders/list.html", orders=found, total=total, page_number=page, pages=pages,
-                  customer=current_customer(), status_label=orders.status_label, shop_time=shop_time)
+                  customer=current_customer(), status_label=status_label, shop_time=shop_time)
 
 
 @bp.route("/account/orders/<number>")
@@ -193,7 +238,7 @@ def cancel_account_order(number: str):
 def pay_account_order(number: str):
     order = _own_order(number)
     if order.status != OrderStatus.PENDING_PAYMENT.value:
-        flash("该订单无需付款。")
+        say(gettext("This order needs no payment."))
         return redirect(url_for(".account_order", number=number), code=303)
     return pay(order)
 
@@ -234,6 +279,6 @@ def cancel_linked_order(token: str):
 def pay_linked_order(token: str):
     order = _linked_order(token)
     if order.status != OrderStatus.PENDING_PAYMENT.value:
-        flash("该订单无需付款。")
+        say(gettext("This order needs no payment."))
         return redirect(url_for(".view", token=token), code=303)
     return pay(order, token)

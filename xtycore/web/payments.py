@@ -22,6 +22,7 @@ import logging
 
 import segno
 from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+from flask_babel import lazy_gettext
 
 from xtycore.domain.errors import CapabilityUnavailable, PaymentError, UnknownCapability
 from xtycore.domain.money import Money
@@ -40,10 +41,10 @@ csrf.exempt(bp)
 
 #: What customers read for each payment status.
 STATUS_LABELS = {
-    PaymentStatus.PENDING: "等待付款",
-    PaymentStatus.SUCCEEDED: "支付成功",
-    PaymentStatus.FAILED: "支付未成功",
-    PaymentStatus.CANCELLED: "支付已关闭",
+    PaymentStatus.PENDING: lazy_gettext("Awaiting payment"),
+    PaymentStatus.SUCCEEDED: lazy_gettext("Payment successful"),
+    PaymentStatus.FAILED: lazy_gettext("Payment not successful"),
+    PaymentStatus.CANCELLED: lazy_gettext("Payment closed"),
 }
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -28,6 +29,7 @@ from xtycore.schemas.reviews import ReviewFormSchema
 from xtycore.security import current_customer, customer_required
 from xtycore.services import orders, reviews
 from xtycore.themes import render
+from xtycore.web.orders import say
 
 log = logging.getLogger("xtycore.web.reviews")
 
@@ -39,9 +41,9 @@ PAGE_ARG = "reviews_page"
 MAX_REQUEST_BYTES = MAX_PHOTOS * reviews.PHOTO_MAX_BYTES + 1024 * 1024
 #: What a line's review status reads as on the order page.
 STATUS_LABELS = {
-    ReviewStatus.PUBLISHED.value: "已评价",
-    ReviewStatus.PENDING_MODERATION.value: "评价审核中",
-    ReviewStatus.REJECTED.value: "评价未通过审核",
+    ReviewStatus.PUBLISHED.value: lazy_gettext("Reviewed"),
+    ReviewStatus.PENDING_MODERATION.value: lazy_gettext("Review awaiting moderation"),
+    ReviewStatus.REJECTED.value: lazy_gettext("Review not approved"),
 }
 
 
@@ -122,7 +124,7 @@ def write(number: str, line_id: int):
     try:
         reviews.check_reviewable(order, line)
     except ReviewError as exc:
-        flash(exc.customer_message)
+        say(exc.customer_message)
         return redirect(back, code=303)
     if request.method == "GET":
         return _form(order, line)
@@ -131,7 +133,8 @@ def write(number: str, line_id: int):
         values = request.form.to_dict()
         files = [f for f in request.files.getlist("photos") if f.filename]
     except RequestEntityTooLarge:
-        return _form(order, line, 413, form_error_message=f"照片太大：每张不超过{reviews.PHOTO_MAX_BYTES // 2**20}MB")
+        return _form(order, line, 413, form_error_message=gettext(
+            "The photos are too large: at most %(number)s MB each", number=reviews.PHOTO_MAX_BYTES // 2**20))
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
     try:
@@ -139,14 +142,15 @@ def write(number: str, line_id: int):
     except ValidationError as exc:
         return _form(order, line, 422, errors=exc.normalized_messages(), values=values)
     if len(files) > MAX_PHOTOS:
-        return _form(order, line, 422, values=values, errors={"photos": [f"最多上传{MAX_PHOTOS}张照片"]})
+        return _form(order, line, 422, values=values, errors={"photos": [
+            gettext("Upload at most %(number)s photos", number=MAX_PHOTOS)]})
     try:
         review = reviews.submit_review(
             current_customer().id, number, line_id, rating=data["rating"], body=data["body"],
             photos=[reviews.Upload(f.stream, f.filename or "photo") for f in files],
         )
     except AlreadyReviewed as exc:
-        flash(exc.customer_message)
+        say(exc.customer_message)
         return redirect(back, code=303)
     except reviews.PhotoRejected as exc:
         log.info("review photo refused: %s", exc)
@@ -154,7 +158,7 @@ def write(number: str, line_id: int):
     except ReviewError as exc:
         return _form(order, line, 422, values=values, form_error_message=exc.customer_message)
     if review.status == ReviewStatus.PUBLISHED.value:
-        flash("评价已发布，感谢您的分享！")
+        say(gettext("Your review is published. Thank you for sharing!"))
     else:
-        flash("评价已提交，审核通过后将展示在商品页面。")
+        say(gettext("Your review was sent; it shows on the product page once it is approved."))
     return redirect(back, code=303)
