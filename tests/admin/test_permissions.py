@@ -104,7 +104,7 @@ def test_each_role_is_answered_or_refused_exactly_as_the_table_says(bank_app, ob
         expected = {200, 302, 422} if allowed else {403}
         assert response.status_code in expected, (role, method, url, response.status_code)
         if not allowed:
-            assert "Nothing was changed" in response.get_data(as_text=True) or "没有任何改动" in \
+            assert "Nothing was changed" in response.get_data(as_text=True) or "没有做任何修改" in \
                 response.get_data(as_text=True)
         if before is not None:
             assert db_state(bank_app) == before, (role, method, url)
@@ -128,3 +128,15 @@ def test_signed_out_visitors_are_sent_to_the_sign_in_page_and_nothing_changes(ba
 ])
 def test_a_staff_member_manages_only_lower_roles(actor, target, allowed):
     assert may_manage(actor, target) is allowed
+
+
+def test_the_back_office_speaks_chinese_and_english(bank_app, objects, make_staff_in):
+    make_staff_in(bank_app, StaffRole.OWNER)
+    client = bank_app.test_client()
+    sign_in(client, email_of(StaffRole.OWNER))
+    chinese = client.get("/admin/?lang=zh_CN").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in chinese and "概览" in chinese and "(店主)" in chinese
+    staff_page = client.get("/admin/staff").get_data(as_text=True)
+    assert "只读: 可查看全部内容，不能修改" in staff_page
+    english = client.get("/admin/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english and "Dashboard" in english and "(owner)" in english

@@ -42,7 +42,7 @@ def staff_invite():
     try:
         invitation, token = staff_service.invite(actor, email, role, request.form.get("display_name", ""))
     except StaffError as exc:
-        flash(str(exc), "error")
+        flash(_(str(exc)), "error")
         return redirect(url_for(".staff_list"))
     link = url_for(".accept_invitation", token=token, _external=True)
     body = render_template("admin/email/invitation.txt", invitation=invitation, inviter=actor, link=link,
@@ -71,7 +71,7 @@ def staff_role(staff_id: int):
                             after=_snapshot(staff_id)):
             staff_service.change_role(current_staff(), staff_id, request.form.get("role", ""))
     except StaffError as exc:
-        flash(str(exc), "error")
+        flash(_(str(exc)), "error")
     else:
         flash(_("Role changed."))
     return redirect(url_for(".staff_list"))
@@ -89,7 +89,7 @@ def staff_active(staff_id: int):
                             before=staff_service.public_view(target), after=_snapshot(staff_id)):
             staff_service.set_active(current_staff(), staff_id, active)
     except StaffError as exc:
-        flash(str(exc), "error")
+        flash(_(str(exc)), "error")
     else:
         flash(_("Account enabled.") if active else _("Account disabled."))
     return redirect(url_for(".staff_list"))
