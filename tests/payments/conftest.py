@@ -51,7 +51,8 @@ class Shop:
     def order_row(self, order_id: int) -> dict:
         with self.app.app_context():
             order = db.session.get(Order, order_id)
-            return {"status": order.status, "paid_minor": order.paid_minor, "number": order.number}
+            return {"status": order.status, "paid_minor": order.paid_minor, "number": order.number,
+                    "refunded_minor": order.refunded_minor}
 
     def payments(self, order_id: int) -> list[dict]:
         with self.app.app_context():
@@ -74,6 +75,51 @@ class Shop:
         with self.app.app_context():
             rows = db.session.execute(select(PaymentEvent).order_by(PaymentEvent.id)).scalars()
             return [{c.name: getattr(e, c.name) for c in PaymentEvent.__table__.columns} for e in rows]
+
+    def order_with_lines(self, *lines: tuple[int, str, int, int, int], instance_id: int | None = None,
+                         shipping_minor: int = 1000) -> int:
+        """An unpaid order with lines ``(variant_id, sku, unit_price_minor, quantity, discount_minor)``."""
+        from xtycore.models import OrderLine
+
+        subtotal = sum(unit * qty for _, _, unit, qty, _ in lines)
+        discount = sum(d for *_, d in lines)
+        order_id = self.order(total_minor=subtotal - discount + shipping_minor, instance_id=instance_id)
+        with self.app.app_context(), transaction() as session:
+            order = session.get(Order, order_id)
+            order.subtotal_minor, order.discount_minor, order.shipping_minor = subtotal, discount, shipping_minor
+            for variant_id, sku, unit, qty, line_discount in lines:
+                session.add(OrderLine(
+                    order_id=order_id, variant_id=variant_id, product_name=f"商品 {sku}", sku=sku,
+                    unit_price_minor=unit, quantity=qty, discount_minor=line_discount,
+                    total_minor=unit * qty - line_discount,
+                ))
+        return order_id
+
+    def pay_sandbox(self, order_id: int) -> str:
+        """The customer paid through the sandbox; the return endpoint settled it. Returns the payment reference."""
+        from xtycore.services import payments
+
+        self.start(order_id)
+        reference = self.payments(order_id)[-1]["reference"]
+        with self.app.test_request_context():
+            trade = trades.open_trade({
+                "merchant_id": SANDBOX_SETTINGS["merchant_id"], "out_trade_no": reference, "order_number": "T",
+                "subject": "test", "amount": str(self.payments(order_id)[-1]["amount_minor"]), "currency": "CNY",
+                "notify_url": "", "return_url": "http://shop.test/",
+            })
+            trades.decide(trade.trade_no, "paid")
+            assert payments.settle_from_query(reference).status == "succeeded"
+        return reference
+
+    def ledger(self, order_id: int) -> list[tuple]:
+        from xtycore.models.payments import PaymentTransaction
+
+        with self.app.app_context():
+            rows = db.session.execute(
+                select(PaymentTransaction).join(Payment, Payment.id == PaymentTransaction.payment_id)
+                .where(Payment.order_id == order_id).order_by(PaymentTransaction.id)
+            ).scalars()
+            return [(t.kind, t.status, t.amount_minor) for t in rows]
 
     def start(self, order_id: int, return_url: str = "http://shop.test/orders/confirmation"):
         from xtycore.services import payments

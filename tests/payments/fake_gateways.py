@@ -1,13 +1,20 @@
-"""Gateways that exist only for these tests: a QR wallet and one that is down."""
+"""Gateways that exist only for these tests: a QR wallet, and a card gateway that authorises and captures later.
+
+The card gateway's remote side is a file (``calls_file``): every capture,
+void and refund it is asked for is appended to it as a JSON line, so tests in
+several processes can count what reached the gateway.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any, Mapping
 
 from marshmallow import Schema, fields
 
 from xtycore import hookimpl
-from xtycore.domain.errors import InvalidWebhook, PaymentError
+from xtycore.domain.errors import GatewayUnavailable, InvalidWebhook, PaymentDeclined, PaymentError
 from xtycore.domain.money import Money
 from xtycore.domain.payments import (
     Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxStatus, WebhookEvent,
@@ -59,6 +66,82 @@ class QrWallet:
 WALLET = QrWallet()
 
 
+class CardSettings(Schema):
+    calls_file = fields.String(required=True)
+    #: how refunds answer: succeed, pending (a callback or query settles them), timeout (done, answer lost), decline
+    refund_answer = fields.String(load_default="succeed")
+
+
+def _calls(path: str) -> list[dict]:
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _append(path: str, entry: dict) -> None:
+    with open(path, "a", encoding="utf-8") as handle:  # one write per line: appends from processes do not mix
+        handle.write(json.dumps(entry) + "\n")
+
+
+class CardGateway:
+    """Authorises when the customer pays; captures, voids and refunds on request; writes each to its file."""
+
+    code = "test_card"
+    name = "Test card (delayed capture)"
+    settings_schema = CardSettings
+    features = GatewayFeatures(
+        flows=frozenset({Flow.REDIRECT}), currencies=frozenset({"CNY"}), partial_refund=True, void=True,
+        delayed_capture=True, refunds=True, refund_query=True,
+    )
+
+    def create_payment(self, request: PaymentRequest, settings: Mapping[str, Any]) -> PaymentAction:
+        return PaymentAction(flow=Flow.REDIRECT, url=f"https://card.test/pay/{request.payment_id}",
+                             gateway_reference="C-" + request.payment_id)
+
+    def authorize(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
+        return GatewayResult(TxStatus.SUCCEEDED, payment.amount)
+
+    def capture(self, payment: PaymentRef, amount: Money, settings: Mapping[str, Any]) -> GatewayResult:
+        _append(settings["calls_file"], {"verb": "capture", "payment": payment.payment_id, "amount": amount.minor})
+        return GatewayResult(TxStatus.SUCCEEDED, amount, gateway_reference="CAP-" + payment.payment_id)
+
+    def void(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
+        _append(settings["calls_file"], {"verb": "void", "payment": payment.payment_id})
+        return GatewayResult(TxStatus.SUCCEEDED, payment.amount)
+
+    def refund(self, payment: PaymentRef, amount: Money, refund_id: str, settings: Mapping[str, Any]) -> GatewayResult:
+        answer = settings["refund_answer"]
+        if answer == "decline":
+            raise PaymentDeclined("the card issuer refused the refund")
+        _append(settings["calls_file"], {"verb": "refund", "payment": payment.payment_id, "refund_id": refund_id,
+                                         "amount": amount.minor})
+        if answer == "timeout":
+            raise GatewayUnavailable("the card gateway did not answer in time")
+        status = TxStatus.PENDING if answer == "pending" else TxStatus.SUCCEEDED
+        return GatewayResult(status, amount, gateway_reference="REF-" + refund_id)
+
+    def query_refund(self, payment: PaymentRef, refund_id: str, settings: Mapping[str, Any]) -> GatewayResult:
+        for call in _calls(settings["calls_file"]):
+            if call["verb"] == "refund" and call["refund_id"] == refund_id:
+                return GatewayResult(TxStatus.SUCCEEDED, Money.from_minor(call["amount"], payment.amount.currency))
+        raise PaymentError(f"no refund {refund_id}")
+
+    def query(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
+        return GatewayResult(TxStatus.SUCCEEDED, payment.amount, gateway_reference="C-" + payment.payment_id)
+
+    def parse_webhook(self, request: WebhookRequest, settings: Mapping[str, Any]) -> WebhookEvent:
+        raise InvalidWebhook("no callbacks in this test")
+
+
+CARD = CardGateway()
+
+
+def calls(path: str, verb: str | None = None) -> list[dict]:
+    """What reached the card gateway (of one verb)."""
+    return [c for c in _calls(path) if verb is None or c["verb"] == verb]
+
+
 @hookimpl
 def xtycore_register_payment_gateways():
-    return [WALLET]
+    return [WALLET, CARD]
