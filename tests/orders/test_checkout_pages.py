@@ -12,9 +12,10 @@ from tests.orders.helpers import (
 )
 from xtycore.domain.errors import PaymentDeclined
 from xtycore.domain.payments import Flow, PaymentAction
-from xtycore.extensions import db
+from xtycore.extensions import db, transaction
 from xtycore.models import Order
-from xtycore.services import addresses, capabilities
+from xtycore.services import addresses, capabilities, checkout
+from xtycore.services import cart as carts
 from xtycore.services import orders as order_service
 from xtycore.web.orders import PAYMENT_NOTES_KEY
 
@@ -253,3 +254,187 @@ def test_a_payment_that_cannot_start_keeps_the_order_and_offers_to_pay_again(sho
     assert again.headers["Location"] == "https://pay.example/again"
     with shop.app.app_context():
         assert db.session.execute(select(func.count()).select_from(Order)).scalar_one() == 1
+
+
+def test_back_from_the_gateway_a_paid_order_says_it_is_paid_and_not_please_pay(shop, reviewed, fake_payments):
+    fake_payments(PaymentAction(Flow.REDIRECT, url="https://pay.example/cashier?t=2"))
+    client, review = reviewed
+    assert submit(client, review).headers["Location"].startswith("https://pay.example/")
+    [order] = orders_in(shop.app)
+    with shop.app.app_context():
+        with transaction():
+            assert order_service.mark_paid(order.id, order.total_minor, actor="gateway:test")
+        token = order_service.order_link_token(db.session.get(Order, order.id))
+    html = client.get(f"/orders/{token}").get_data(as_text=True)  # the gateway's return
+    assert "待发货" in html and "已收到付款" in html and "已付" in html
+    assert "请尽快完成付款" not in html and "去支付" not in html
+    english = client.get(f"/orders/{token}?lang=en").get_data(as_text=True)
+    assert "Payment received" in english and "Please pay" not in english
+
+
+def test_back_from_the_gateway_an_unpaid_order_still_asks_for_payment(shop, reviewed, fake_payments):
+    fake_payments(PaymentAction(Flow.REDIRECT, url="https://pay.example/cashier?t=3"))
+    client, review = reviewed
+    submit(client, review)
+    [order] = orders_in(shop.app)
+    with shop.app.app_context():
+        token = order_service.order_link_token(db.session.get(Order, order.id))
+    html = client.get(f"/orders/{token}").get_data(as_text=True)
+    assert "订单已提交，请尽快完成付款。" in html and "去支付" in html and "已收到付款" not in html
+
+
+# --------------------------------------------------------------------------
+# store pickup: a delivery method without an address
+# --------------------------------------------------------------------------
+
+STORES = {"stores": [
+    {"code": "xihu", "name": "西湖门店", "address": "杭州市西湖区龙井路 1 号", "hours": "09:00–21:00"},
+    {"code": "binjiang", "name": "滨江门店", "address": "杭州市滨江区江南大道 88 号", "hours": "10:00–22:00"},
+]}
+CONTACT = {"recipient": "李四", "mobile": "13900139000"}
+
+
+@pytest.fixture
+def pickup_shop(shop):
+    """The order tests' shop (顺丰速运, flat rate) with store pickup at two stores too."""
+    with shop.app.app_context():
+        shop.pickup_id = capabilities.create_instance("courier", "store_pickup", display_name="到店自提",
+                                                      settings=STORES)
+        _, shop.tea = make_product("西湖龙井", price="49.00", stock=5)
+    return shop
+
+
+def to_pickup_review(shop, client, data=None) -> str:
+    """As a visitor: the tea in the cart, pickup at 西湖门店, bank transfer; the review page's HTML."""
+    client.post("/cart/add", data={"variant_id": shop.tea, "quantity": 1})
+    chosen = client.post("/checkout/address", data=data or {"method": "pickup", **CONTACT, "email": "li@example.cn"})
+    assert chosen.status_code == 303 and chosen.headers["Location"].endswith("/checkout/shipping")
+    picked = client.post("/checkout/shipping", data={"option": f"{shop.pickup_id}:xihu"})
+    assert picked.headers["Location"].endswith("/checkout/payment")
+    client.post("/checkout/payment", data={"payment_instance_id": shop.payment_id})
+    review = client.get("/checkout/review")
+    assert review.status_code == 200
+    return review.get_data(as_text=True)
+
+
+def test_without_a_pickup_courier_checkout_asks_for_the_address_only(shop):
+    with shop.app.app_context():
+        _, tea = make_product()
+    client = shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": tea, "quantity": 1})
+    html = client.get("/checkout/address?method=pickup").get_data(as_text=True)
+    assert "<title>收货地址 · 结算 · " in html
+    assert "到店自提" not in html and 'name="province"' in html and 'name="method" value="ship"' in html
+
+
+def test_the_first_step_offers_shipping_or_pickup_and_pickup_asks_only_who_collects(pickup_shop):
+    client = pickup_shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": pickup_shop.tea, "quantity": 1})
+    ship = client.get("/checkout/address").get_data(as_text=True)
+    assert "收货方式" in ship and "快递配送" in ship and "到店自提" in ship and 'name="province"' in ship
+    pickup = client.get("/checkout/address?method=pickup").get_data(as_text=True)
+    assert 'name="method" value="pickup"' in pickup and 'name="recipient"' in pickup and 'name="mobile"' in pickup
+    for field in ("province", "city", "district", "street", "postcode"):
+        assert f'name="{field}"' not in pickup
+    assert '<label for="f-recipient">取货人姓名</label>' in pickup
+
+
+def test_a_guest_picks_up_in_store_and_the_order_records_the_store_instead_of_an_address(pickup_shop):
+    client = pickup_shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": pickup_shop.tea, "quantity": 1})
+    client.post("/checkout/address", data={"method": "pickup", **CONTACT, "email": "li@example.cn"})
+    shipping = client.get("/checkout/shipping").get_data(as_text=True)
+    # every pickup location with its address and hours; the shipping-only courier is not offered
+    for store in STORES["stores"]:
+        assert store["name"] in shipping and store["address"] in shipping and store["hours"] in shipping
+    assert "顺丰" not in shipping and "取货人：李四 13900139000" in shipping
+
+    picked = client.post("/checkout/shipping", data={"option": f"{pickup_shop.pickup_id}:xihu"})
+    assert picked.headers["Location"].endswith("/checkout/payment")
+    client.post("/checkout/payment", data={"payment_instance_id": pickup_shop.payment_id})
+    review = client.get("/checkout/review").get_data(as_text=True)
+    assert "自提点：西湖门店，杭州市西湖区龙井路 1 号" in review and "营业时间：09:00–21:00" in review
+    assert "收货与配送" not in review and "49.00" in review  # pickup is free: no shipping charged
+
+    placed = submit(client, review)
+    [order] = orders_in(pickup_shop.app)
+    assert (order.ship_recipient, order.ship_mobile, order.mobile) == ("李四", "13900139000", "13900139000")
+    assert (order.ship_province, order.ship_city, order.ship_district, order.ship_postcode) == ("", "", "", "")
+    assert order.ship_street == "西湖门店 · 杭州市西湖区龙井路 1 号 · 09:00–21:00"
+    assert order.courier_instance_id == pickup_shop.pickup_id and order.courier_quote_code == "xihu"
+    assert order.shipping_minor == 0 and order.total_minor == 4900 and order.email == "li@example.cn"
+
+    confirmation = client.get(placed.headers["Location"]).get_data(as_text=True)
+    assert "自提点：西湖门店 · 杭州市西湖区龙井路 1 号 · 09:00–21:00" in confirmation
+    assert "取货人：李四 13900139000" in confirmation and "收货与配送" not in confirmation
+    english = client.get(placed.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "Pick up at: 西湖门店" in english and "Collected by: 李四" in english
+
+
+def test_a_signed_in_customer_picks_up_and_the_order_page_says_where(pickup_shop):
+    with pickup_shop.app.app_context():
+        make_customer()
+        addresses.add_address(make_customer("other@example.cn"), ADDRESS)
+    client = pickup_shop.app.test_client()
+    log_in(client)
+    client.post("/cart/add", data={"variant_id": pickup_shop.tea, "quantity": 1})
+    chosen = client.post("/checkout/address", data={"method": "pickup", **CONTACT})  # no email: the account's
+    assert chosen.headers["Location"].endswith("/checkout/shipping")
+    client.post("/checkout/shipping", data={"option": f"{pickup_shop.pickup_id}:binjiang"})
+    client.post("/checkout/payment", data={"payment_instance_id": pickup_shop.payment_id})
+    submit(client, client.get("/checkout/review").get_data(as_text=True))
+    [order] = orders_in(pickup_shop.app)
+    assert order.email == "mei@example.cn" and order.ship_province == "" and "滨江门店" in order.ship_street
+    detail = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
+    assert "自提点：滨江门店" in detail and "收货与配送" not in detail
+
+
+def test_the_pickup_contact_is_checked_like_the_address_book_and_nothing_is_saved(pickup_shop):
+    client = pickup_shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": pickup_shop.tea, "quantity": 1})
+    refused = client.post("/checkout/address", data={"method": "pickup", "recipient": "", "mobile": "12345",
+                                                     "email": "not-an-email"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "请填写取货人姓名" in html and "请输入11位手机号" in html and "请输入正确的邮箱地址" in html
+    assert client.get("/checkout/shipping").headers["Location"].endswith("/checkout/address")
+    english = client.post("/checkout/address?lang=en", data={"method": "pickup", "recipient": "李四",
+                                                             "mobile": "12345", "email": "li@example.cn"})
+    assert "Please enter an 11-digit mobile number" in english.get_data(as_text=True)
+
+
+def test_pickup_offers_only_pickup_locations_and_shipping_only_couriers_that_ship(pickup_shop):
+    client = pickup_shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": pickup_shop.tea, "quantity": 1})
+    client.post("/checkout/address", data={"method": "pickup", **CONTACT, "email": "li@example.cn"})
+    forged = client.post("/checkout/shipping", data={"option": f"{pickup_shop.courier_id}:standard"})
+    assert forged.status_code == 422 and "请选择自提门店" in forged.get_data(as_text=True)
+
+    client.post("/checkout/address", data={**ADDRESS_FORM, "email": "li@example.cn"})  # back to shipping
+    shipping = client.get("/checkout/shipping").get_data(as_text=True)
+    assert "顺丰速运 · 顺丰标快" in shipping and "西湖门店" not in shipping and "寄往：张三" in shipping
+    forged = client.post("/checkout/shipping", data={"option": f"{pickup_shop.pickup_id}:xihu"})
+    assert forged.status_code == 422 and "请选择配送方式" in forged.get_data(as_text=True)
+
+
+def test_shipping_options_ask_pickup_couriers_without_an_address_and_the_others_with_one(pickup_shop):
+    with pickup_shop.app.app_context():
+        cart = carts.create_cart()
+        carts.add_item(cart.id, pickup_shop.tea, 1, customer_id=None)
+        view = carts.view_cart(cart, None)
+        pickup = checkout.shipping_options(view, None)
+        shipped = checkout.shipping_options(view, ADDRESS)
+        assert checkout.pickup_offered()
+    assert {(o.instance_id, o.quote.code, o.pickup) for o in pickup.options} == {
+        (pickup_shop.pickup_id, "xihu", True), (pickup_shop.pickup_id, "binjiang", True)}
+    assert [o.quote.location.hours for o in pickup.options] == ["09:00–21:00", "10:00–22:00"]
+    assert {(o.instance_id, o.pickup) for o in shipped.options} == {(pickup_shop.courier_id, False)}
+
+
+def test_a_pickup_choice_survives_placing_for_the_next_checkout(pickup_shop):
+    client = pickup_shop.app.test_client()
+    submit(client, to_pickup_review(pickup_shop, client))
+    client.post("/cart/add", data={"variant_id": pickup_shop.tea, "quantity": 1})
+    assert client.get("/checkout").headers["Location"].endswith("/checkout/shipping")
+    again = client.get("/checkout/address").get_data(as_text=True)
+    assert 'name="method" value="pickup"' in again and 'value="李四"' in again

@@ -256,7 +256,9 @@ def address():
     customer = current_customer()
     chosen = checkout.choices(cart)
     pickup_offered = checkout.pickup_offered()
-    method = request.values.get("method") or chosen.method
+    # a form names its method (an address form without one ships); a page shows the one asked for, else the chosen one
+    method = request.form.get("method", checkout.SHIP) if request.method == "POST" else (
+        request.args.get("method") or chosen.method)
     if method not in checkout.METHODS or not pickup_offered:
         method = checkout.SHIP
     book = addresses.list_addresses(customer.id) if customer is not None and method == checkout.SHIP else []
