@@ -180,6 +180,13 @@ class FakeWeChatPay:
     refund_status: str = "SUCCESS"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def open_trade(self, out_trade_no: str, total: int, *, kind: str = "native", description: str = "订单") -> None:
+        self.trades[out_trade_no] = {
+            "appid": APPID, "mchid": MCHID, "out_trade_no": out_trade_no, "trade_type": kind.upper(),
+            "trade_state": "NOTPAY", "trade_state_desc": "未支付", "description": description,
+            "prepay": secrets.token_hex(8), "amount": {"total": total, "currency": "CNY"},
+        }
+
     def pay(self, out_trade_no: str) -> dict:
         """The customer scans and pays."""
         with self.lock:
@@ -266,11 +273,7 @@ class FakeWeChatPay:
             if existing["amount"]["total"] != amount["total"]:
                 return 400, {"code": "INVALID_REQUEST", "message": "201 商户订单号重复"}
         else:
-            self.trades[out_trade_no] = {
-                "appid": APPID, "mchid": MCHID, "out_trade_no": out_trade_no, "trade_type": kind.upper(),
-                "trade_state": "NOTPAY", "trade_state_desc": "未支付", "description": data["description"],
-                "prepay": secrets.token_hex(8), "amount": {"total": amount["total"], "currency": "CNY"},
-            }
+            self.open_trade(out_trade_no, amount["total"], kind=kind, description=data["description"])
         prepay = self.trades[out_trade_no]["prepay"]
         if kind == "native":
             return 200, {"code_url": f"weixin://wxpay/bizpayurl/up?pr={prepay}"}

@@ -30,6 +30,14 @@ class TestWeChatPayConformance(PaymentGatewayConformance):
         return keys.settings(wechat.url)
 
     @pytest.fixture
+    def gateway_paid(self, wechat):
+        def pay(payment_id: str, amount: Money, settings) -> None:
+            wechat.open_trade(payment_id, amount.minor)
+            wechat.pay(payment_id)
+
+        return pay
+
+    @pytest.fixture
     def signed_webhook(self, keys):
         def make(payment_id: str, amount: Money, sent_at: dt.datetime | None = None) -> WebhookRequest:
             # The resource is encrypted, so the suite's markers (payment id, amount) are not in the body's

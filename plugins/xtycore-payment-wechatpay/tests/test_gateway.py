@@ -130,7 +130,7 @@ def test_void_closes_an_unpaid_trade_and_refuses_a_paid_one(wechat, settings):
     with pytest.raises(PaymentError, match="not been paid"):
         GATEWAY.capture(REF, Money("88.00"), settings)
     result = GATEWAY.void(REF, settings)
-    assert result.status is TxStatus.FAILED and "closed" in result.message
+    assert result.status is TxStatus.SUCCEEDED and "closed" in result.message
     assert sent(wechat) == {"mchid": "1900000109"}
     assert wechat.requests[-1]["target"] == f"/v3/pay/transactions/out-trade-no/{PAYMENT_ID}/close"
     assert GATEWAY.query(REF, settings).status is TxStatus.FAILED
@@ -165,7 +165,13 @@ def test_a_refund_sends_the_configured_notify_url_and_a_processing_refund_is_pen
     assert result.status is TxStatus.PENDING
     assert sent(wechat)["notify_url"] == "https://shop.test/webhooks/payment/1"
     wechat.refunds["R0000000000000000000000001"]["status"] = "SUCCESS"
-    assert GATEWAY.refund_status("R0000000000000000000000001", settings).status is TxStatus.SUCCEEDED
+    settled = GATEWAY.query_refund(REF, "R0000000000000000000000001", settings)
+    assert (settled.status, settled.amount) == (TxStatus.SUCCEEDED, Money("88.00"))
+    with pytest.raises(PaymentError, match="RESOURCE_NOT_EXISTS"):
+        GATEWAY.query_refund(REF, "R0000000000000000000000009", settings)
+    other = PaymentRef(payment_id="P0000000000000000000000002", amount=Money("88.00"))
+    with pytest.raises(GatewayUnavailable, match="another refund"):
+        GATEWAY.query_refund(other, "R0000000000000000000000001", settings)
 
 
 def test_a_refund_whose_answer_times_out_is_settled_by_the_refund_query_not_sent_again(wechat, settings):
@@ -180,12 +186,15 @@ def test_a_refund_whose_answer_times_out_is_settled_by_the_refund_query_not_sent
     assert len(wechat.refunds) == 1
 
 
-def test_a_refund_wechat_cannot_confirm_stays_pending(wechat, settings):
+def test_a_refund_wechat_cannot_confirm_is_left_to_the_kernel_to_ask_again(wechat, settings):
     paid_trade(wechat, settings)
     wechat.errors = [(500, {"code": "SYSTEM_ERROR", "message": "系统超时"})]
-    unknown = GATEWAY.refund(REF, Money("20.00"), "R0000000000000000000000001", settings)
-    assert unknown.status is TxStatus.PENDING and "RESOURCE_NOT_EXISTS" in unknown.message
+    with pytest.raises(GatewayUnavailable, match="RESOURCE_NOT_EXISTS.*do not send it again"):
+        GATEWAY.refund(REF, Money("20.00"), "R0000000000000000000000001", settings)
     wechat.sign_with_stranger = True
-    unverified = GATEWAY.refund(REF, Money("20.00"), "R0000000000000000000000002", settings)
-    assert unverified.status is TxStatus.PENDING and "outcome unknown" in unverified.message
+    with pytest.raises(GatewayUnavailable, match="not trusted"):
+        GATEWAY.refund(REF, Money("20.00"), "R0000000000000000000000002", settings)
     assert [r["method"] for r in wechat.requests[1:]] == ["POST", "GET", "POST", "GET"]
+    wechat.sign_with_stranger = False
+    later = GATEWAY.query_refund(REF, "R0000000000000000000000002", settings)
+    assert later.status is TxStatus.SUCCEEDED, "the second refund was made; only its answer was untrusted"

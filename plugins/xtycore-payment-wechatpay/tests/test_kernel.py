@@ -15,10 +15,10 @@ from xtycore import signals
 from xtycore.domain.money import Money
 from xtycore.extensions import db, transaction
 from xtycore.models import Order, OrderEvent, Payment, PaymentEvent, PaymentWebhook, ProductImage
-from xtycore.services import catalog, catalog_review
+from xtycore.services import catalog, catalog_review, refunds
 from xtycore.services.capabilities import create_instance
 
-from .conftest import notification, payment_resource
+from .conftest import notification, payment_resource, refund_resource
 
 FLAT_RATE = {"label": "顺丰标快", "price_minor": 1200, "free_over_minor": 20000}
 ADDRESS = {
@@ -172,3 +172,73 @@ def test_callbacks_that_fail_verification_are_rejected_and_change_nothing(shop, 
     assert [w[0] for w in rows["webhooks"]] == ["rejected", "rejected"]
     assert "does not verify" in rows["webhooks"][0][2] and "the payment is" in rows["webhooks"][1][2]
     assert rows["order"][0] == "pending_payment" and rows["events"] == [] and shop.succeeded == []
+
+
+def paid_through_a_callback(shop, wechat, client) -> str:
+    shop.checkout(client)
+    [(reference, *_)] = shop.rows()["payments"]
+    wechat.pay(reference)
+    assert wechat.callback(reference).post_to(client, shop.inbox).status_code == 204
+    return reference
+
+
+def kernel_refund(shop, reference: str, amount: str):
+    with shop.app.app_context():
+        payment = db.session.execute(select(Payment).where(Payment.reference == reference)).scalar_one()
+        return refunds.refund(payment.id, reason="缺货退款", actor="staff:王店长", amount=Money(amount))
+
+
+def refunded(shop, reference: str) -> tuple[int, int, int]:
+    with shop.app.app_context():
+        payment = db.session.execute(select(Payment).where(Payment.reference == reference)).scalar_one()
+        order = db.session.get(Order, payment.order_id)
+        return payment.refunded_minor, payment.refund_pending_minor, order.refunded_minor
+
+
+def test_the_kernels_refunds_go_through_wechat_pay_and_its_notifications_settle_them(shop, wechat, keys):
+    client = shop.client()
+    reference = paid_through_a_callback(shop, wechat, client)
+
+    first = kernel_refund(shop, reference, "10.00")
+    assert (first.status.value, first.amount) == ("succeeded", Money("10.00"))
+    assert [r["amount"]["refund"] for r in wechat.refunds.values()] == [1000]
+    assert refunded(shop, reference) == (1000, 0, 1000)
+
+    wechat.refund_status = "PROCESSING"
+    second = kernel_refund(shop, reference, "20.00")
+    assert second.status.value == "pending" and refunded(shop, reference) == (1000, 2000, 1000)
+    [key] = [k for k, r in wechat.refunds.items() if r["amount"]["refund"] == 2000]
+    done = notification(keys.platform, "REFUND.SUCCESS", refund_resource(reference, key, 2000, 6100),
+                        notice_id="EV-REFUND-2", summary="退款成功")
+    assert done.post_to(client, shop.inbox).status_code == 204
+    assert done.post_to(client, shop.inbox).status_code == 204  # a retry changes nothing
+    assert refunded(shop, reference) == (3000, 0, 3000)
+    assert shop.rows()["events"][-1] == ("EV-REFUND-2", "applied")
+    assert [w[0] for w in shop.rows()["webhooks"]][-2:] == ["applied", "duplicate"]
+
+    wechat.refund_status, wechat.refund_stall = "SUCCESS", 3.0  # the answer of the last refund is lost
+    last = kernel_refund(shop, reference, "31.00")
+    assert last.status.value == "succeeded" and "settled by the refund query" in last.message
+    assert [r["method"] for r in wechat.requests[-2:]] == ["POST", "GET"] and len(wechat.refunds) == 3
+    assert refunded(shop, reference) == (6100, 0, 6100) and shop.rows()["order"][0] == "refunded"
+
+
+def test_a_refund_notification_for_no_refund_of_the_kernel_is_rejected(shop, wechat, keys):
+    client = shop.client()
+    reference = paid_through_a_callback(shop, wechat, client)
+    stranger = notification(keys.platform, "REFUND.SUCCESS",
+                            refund_resource(reference, "R0000000000000000000000099", 6100, 6100))
+    assert stranger.post_to(client, shop.inbox).status_code == 400
+    assert "no refund" in shop.rows()["webhooks"][-1][2] and refunded(shop, reference) == (0, 0, 0)
+
+
+def test_the_kernel_voids_an_unpaid_payment_by_closing_the_trade(shop, wechat):
+    client = shop.client()
+    shop.checkout(client)
+    [(reference, *_)] = shop.rows()["payments"]
+    with shop.app.app_context():
+        payment = db.session.execute(select(Payment).where(Payment.reference == reference)).scalar_one()
+        result = refunds.void(payment.id, actor="staff:王店长", reason="顾客改用其他方式")
+    assert result.status.value == "succeeded"
+    assert wechat.trades[reference]["trade_state"] == "CLOSED"
+    assert shop.rows()["payments"][0][1] == "cancelled"

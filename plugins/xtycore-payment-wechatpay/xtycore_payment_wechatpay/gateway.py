@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import replace
 from typing import Any, Mapping
 from urllib.parse import quote, urlencode
 
@@ -77,7 +78,7 @@ class WeChatPayGateway:
     settings_schema = WeChatPaySettings
     features = GatewayFeatures(
         flows=frozenset({Flow.QR, Flow.REDIRECT}), currencies=frozenset({CURRENCY}),
-        partial_refund=True, void=True, delayed_capture=False,
+        partial_refund=True, void=True, delayed_capture=False, refunds=True, refund_query=True,
     )
 
     # paying ------------------------------------------------------------
@@ -171,8 +172,7 @@ class WeChatPayGateway:
         _unavailable_or(answer, "close the trade")
         if not answer.ok:
             raise PaymentError(f"WeChat Pay did not close trade {payment.payment_id}: {answer.error}")
-        # the result is the payment's state, as for query: closed, no money taken
-        return GatewayResult(TxStatus.FAILED, payment.amount, message="trade closed: no money was taken",
+        return GatewayResult(TxStatus.SUCCEEDED, payment.amount, message="trade closed: no money was taken",
                              raw={"closed": True})
 
     # refunds -----------------------------------------------------------
@@ -181,9 +181,12 @@ class WeChatPayGateway:
     ) -> GatewayResult:
         """Refund part or all of a paid trade, once per ``refund_id`` (WeChat Pay's ``out_refund_no``).
 
-        When the answer is lost (timeout, 5xx, an unverifiable answer) the
-        refund is settled by asking for it by ``out_refund_no``, never by
-        sending it again: the result says what WeChat Pay has recorded.
+        ``SUCCESS`` is SUCCEEDED, ``PROCESSING`` PENDING (the refund
+        notification or :meth:`query_refund` settles it), an error answer or
+        ``CLOSED``/``ABNORMAL`` FAILED. When the answer is lost (timeout, 5xx,
+        an unverifiable answer) the refund is looked up by ``out_refund_no``,
+        never sent again; if that cannot tell either,
+        :class:`~xtycore.domain.errors.GatewayUnavailable` leaves it pending.
         """
         if amount.currency != CURRENCY or not (0 < amount.minor <= payment.amount.minor):
             raise PaymentDeclined(f"a WeChat Pay refund is 0.01 to {payment.amount}, not {amount}")
@@ -199,36 +202,40 @@ class WeChatPayGateway:
         try:
             answer = client.call(settings, "POST", REFUNDS_PATH, body=body)
         except GatewayUnavailable as exc:
-            return self.refund_status(refund_id, settings, lost=str(exc))
+            return self._lost_refund(payment, refund_id, settings, str(exc))
         if answer.status == 429 or answer.status >= 500:
-            return self.refund_status(refund_id, settings, lost=f"{answer.status} {answer.error}")
+            return self._lost_refund(payment, refund_id, settings, f"{answer.status} {answer.error}")
         if not answer.ok:
             return GatewayResult(TxStatus.FAILED, amount, message=answer.error, raw=dict(answer.data))
-        return self._refund_result(answer.data, refund_id)
+        return self._refund_result(answer.data, payment, refund_id)
 
-    def refund_status(self, refund_id: str, settings: Mapping[str, Any], *, lost: str = "") -> GatewayResult:
+    def query_refund(self, payment: PaymentRef, refund_id: str, settings: Mapping[str, Any]) -> GatewayResult:
         """A refund as WeChat Pay has it: ``GET /v3/refund/domestic/refunds/{out_refund_no}``.
 
-        Never raises for want of an answer: a refund whose outcome is unknown
-        is ``PENDING`` (ask again later with the same ``refund_id``), because
-        reporting it failed could make someone refund the money twice.
+        Raises :class:`~xtycore.domain.errors.PaymentError` when WeChat Pay
+        knows no such refund, :class:`~xtycore.domain.errors.GatewayUnavailable`
+        when it cannot be asked.
         """
-        why = f" (the refund's own answer was lost: {lost})" if lost else ""
-        try:
-            answer = client.call(settings, "GET", f"{REFUNDS_PATH}/{quote(refund_id, safe='')}")
-        except GatewayUnavailable as exc:
-            return GatewayResult(TxStatus.PENDING, message=f"refund {refund_id}: outcome unknown{why}; "
-                                                           f"the refund query failed too: {exc}")
+        answer = client.call(settings, "GET", f"{REFUNDS_PATH}/{quote(refund_id, safe='')}")
+        _unavailable_or(answer, "answer the refund query")
         if not answer.ok:
-            return GatewayResult(TxStatus.PENDING, message=f"refund {refund_id}: not confirmed{why}; "
-                                                           f"the refund query answered {answer.error}",
-                                 raw=dict(answer.data))
-        return self._refund_result(answer.data, refund_id, note=why)
+            raise PaymentError(f"WeChat Pay has no refund {refund_id} of {payment.payment_id}: {answer.error}")
+        return self._refund_result(answer.data, payment, refund_id)
+
+    def _lost_refund(self, payment: PaymentRef, refund_id: str, settings: Mapping[str, Any],
+                     lost: str) -> GatewayResult:
+        try:
+            result = self.query_refund(payment, refund_id, settings)
+        except PaymentError as exc:  # GatewayUnavailable included: asking is not refunding
+            raise GatewayUnavailable(f"refund {refund_id}: the answer was lost ({lost}) and the refund query "
+                                     f"could not tell ({exc}); ask again, do not send it again") from None
+        return replace(result, message=f"{result.message} (settled by the refund query; the answer was lost: {lost})")
 
     @staticmethod
-    def _refund_result(data: Mapping[str, Any], refund_id: str, *, note: str = "") -> GatewayResult:
+    def _refund_result(data: Mapping[str, Any], payment: PaymentRef, refund_id: str) -> GatewayResult:
         status = data.get("status")
-        if data.get("out_refund_no") != refund_id or status not in REFUND_STATES:
+        if (data.get("out_refund_no"), data.get("out_trade_no")) != (refund_id, payment.payment_id) \
+                or status not in REFUND_STATES:
             raise GatewayUnavailable(f"WeChat Pay answered refund {refund_id} with another refund or "
                                      f"an unknown status {status!r}")
         amount = data.get("amount") or {}
@@ -238,7 +245,7 @@ class WeChatPayGateway:
             raise GatewayUnavailable(f"WeChat Pay answered refund {refund_id} without a refund amount: {exc}") from None
         return GatewayResult(
             REFUND_STATES[status], refunded, gateway_reference=str(data.get("refund_id") or ""),
-            message=f"refund {refund_id}: {status}{note}",
+            message=f"refund {refund_id}: {status}",
             raw={"status": status, "refund_id": data.get("refund_id", ""), "refund": amount.get("refund")},
         )
 
