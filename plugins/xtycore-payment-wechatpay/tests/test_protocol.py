@@ -64,6 +64,9 @@ def test_answer_signatures_name_their_key_and_must_be_fresh(keys):
     other = protocol.lower_headers(signed_headers(keys.platform, body, serial="PUB_KEY_ID_OTHER"))
     assert "no platform key" in protocol.signature_problem(other, body, platform, time.time())
     assert "not all there" in protocol.signature_problem({}, body, platform, time.time())
+    probe = {**fresh, "wechatpay-signature": "WECHATPAY/SIGNTEST/" + fresh["wechatpay-signature"][19:]}
+    assert "does not verify" in protocol.signature_problem(probe, body, platform, time.time()), \
+        "WeChat Pay's signature probes must fail like any bad signature"
 
 
 def test_a_tampered_or_foreign_resource_does_not_decrypt(keys):
