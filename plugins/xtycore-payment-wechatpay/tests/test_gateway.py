@@ -14,7 +14,7 @@ from xtycore.domain.payments import Flow, PaymentRef, TxStatus
 
 from xtycore_payment_wechatpay.gateway import WeChatPayGateway
 
-from .conftest import payment_request
+from .conftest import pem_private, payment_request
 
 GATEWAY = WeChatPayGateway()
 PAYMENT_ID = "P0000000000000000000000001"
@@ -91,6 +91,15 @@ def test_an_answer_whose_platform_signature_fails_is_never_trusted(wechat, setti
     with pytest.raises(GatewayUnavailable, match="not trusted"):
         GATEWAY.create_payment(payment_request("P0000000000000000000000002"), settings)
     assert GatewayUnavailable.record_as_failure, "the fault policy records it for the admin"
+
+
+def test_a_refused_request_signature_is_a_configuration_outage_not_a_declined_payment(wechat, settings, keys):
+    wrong_key = {**settings, "merchant_private_key": pem_private(keys.stranger)}
+    with pytest.raises(GatewayUnavailable, match="refused our signature"):
+        GATEWAY.create_payment(payment_request(PAYMENT_ID), wrong_key)
+    with pytest.raises(GatewayUnavailable, match="SIGN_ERROR"):
+        GATEWAY.query(REF, wrong_key)
+    assert "merchant's public key" in wechat.requests[-1]["problem"] and wechat.trades == {}
 
 
 def test_no_answer_at_all_is_an_outage(settings):

@@ -67,7 +67,11 @@ def _fen(value: Any) -> int:
 
 
 def _unavailable_or(answer: client.Answer, what: str) -> None:
-    """Raise :class:`GatewayUnavailable` for an answer that says "try again later" (429, 5xx)."""
+    """Raise :class:`GatewayUnavailable` for an answer that says "try again later" (429, 5xx) or that our
+    request signature was refused (401: the merchant's key or serial is wrong, not the customer's payment)."""
+    if answer.status == 401:
+        raise GatewayUnavailable(f"WeChat Pay refused our signature ({answer.error}): check mchid, "
+                                 "merchant_serial_no and merchant_private_key")
     if answer.status == 429 or answer.status >= 500:
         raise GatewayUnavailable(f"WeChat Pay could not {what} now ({answer.status} {answer.error})")
 
