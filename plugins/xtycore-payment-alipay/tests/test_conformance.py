@@ -1,4 +1,5 @@
-"""The Alipay gateway passes the payment gateway conformance suite, notifications signed by the official SDK."""
+"""The Alipay gateway passes the payment gateway conformance suite: notifications signed by the official SDK,
+the remote side a local gateway that speaks Alipay's protocol."""
 
 from datetime import datetime
 
@@ -24,8 +25,16 @@ class TestAlipayConformance(PaymentGatewayConformance):
         return plugin
 
     @pytest.fixture
-    def settings(self, merchant_keys, alipay_keys):
-        return settings_for(merchant_keys, alipay_keys)
+    def settings(self, merchant_keys, alipay_keys, fake_alipay):
+        return settings_for(merchant_keys, alipay_keys, gateway_url=fake_alipay.url, timeout_seconds=2)
+
+    @pytest.fixture
+    def gateway_paid(self, fake_alipay):
+        """The buyer paid: the local Alipay gateway holds the trade as TRADE_SUCCESS."""
+        def paid(payment_id: str, amount: Money, settings) -> None:
+            fake_alipay.add_trade(payment_id, f"{amount.amount:.2f}", "TRADE_SUCCESS")
+
+        return paid
 
     @pytest.fixture
     def signed_webhook(self, alipay_keys):

@@ -15,10 +15,10 @@ def refused(settings: dict) -> dict:
     return error.value.messages
 
 
-def test_defaults_are_production_rsa2_utf8_and_a_25_hour_notification_window(settings):
+def test_defaults_are_production_rsa2_utf8_and_a_one_hour_notification_window(settings):
     loaded = AlipaySettings().load(settings)
     assert loaded["gateway_url"] == protocol.PRODUCTION_GATEWAY
-    assert (loaded["sign_type"], loaded["charset"], loaded["notify_window_hours"]) == ("RSA2", "utf-8", 25)
+    assert (loaded["sign_type"], loaded["charset"], loaded["notify_window_hours"]) == ("RSA2", "utf-8", 1)
     assert (loaded["timeout_seconds"], loaded["pay_timeout_minutes"]) == (15, 30)
 
 

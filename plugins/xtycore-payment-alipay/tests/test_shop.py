@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from xtycore.domain.money import Money
 from xtycore.domain.states import OrderStatus
 from xtycore.extensions import db, transaction
-from xtycore.models import Order, OrderEvent, Payment, PaymentWebhook
+from xtycore.models import Order, OrderEvent, Payment, PaymentWebhook, PluginFailure
 from xtycore.services import payments
 from xtycore.services.capabilities import create_instance
 
@@ -124,11 +124,24 @@ def test_coming_back_from_alipay_settles_by_asking_alipay_not_by_the_return_para
     assert [method for method, _ in fake_alipay.calls] == ["alipay.trade.query", "alipay.trade.query"]
 
 
-def test_when_alipay_cannot_be_asked_the_customer_still_lands_on_the_order_page(shop, fake_alipay):
+@pytest.mark.parametrize("fault, words", [
+    ("outage", "Connection refused"), ("forged answer", "signature does not verify"),
+])
+def test_when_alipay_cannot_be_asked_the_customer_still_lands_on_the_order_page_and_staff_see_why(
+    shop, fake_alipay, fault, words
+):
     app, instance_id = shop
     order_id = place_order(app, instance_id)
     start(app, order_id)
-    fake_alipay.sign_with_wrong_key = True  # an answer the shop must not trust
+    if fault == "outage":
+        fake_alipay.stop()
+    else:
+        fake_alipay.add_trade(state(app, order_id)["reference"], "88.00", "TRADE_SUCCESS")
+        fake_alipay.sign_with_wrong_key = True  # an answer the shop must not trust
     back = app.test_client().get(f"/payments/return/{state(app, order_id)['reference']}")
     assert back.status_code == 303 and back.headers["Location"] == "http://localhost/orders/confirmation"
     assert state(app, order_id)["payment"] == "pending"
+    with app.app_context():
+        [failure] = db.session.execute(select(PluginFailure)).scalars()
+        assert (failure.plugin, failure.call) == ("payment_alipay", "payment:alipay.query")
+        assert failure.error_type.endswith("AlipayUnavailable") and words in failure.message

@@ -211,12 +211,17 @@ class AlipayGateway:
     def parse_webhook(self, request: WebhookRequest, settings: Mapping[str, Any]) -> WebhookEvent:
         """Verify an asynchronous notification (异步通知) and decode its event.
 
-        The signature covers the raw form body; the application, the seller
-        (when configured) and ``notify_time`` (within ``notify_window_hours``)
-        are checked. The answer Alipay expects is exactly ``success``.
+        The signature covers the raw form body (a decoded form passed beside it
+        must say the same); the application, the seller (when configured) and
+        ``notify_time`` (within ``notify_window_hours``) are checked. The answer
+        Alipay expects is exactly ``success``.
         """
         try:
-            fields = self.verified_notification(protocol.form_fields(request.body), settings)
+            body_fields = protocol.form_fields(request.body)
+            if request.form and dict(request.form) != body_fields:
+                # the kernel decodes the form from the same body; a difference means something rewrote one
+                raise protocol.ProtocolError("the decoded form differs from the raw body")
+            fields = self.verified_notification(body_fields, settings)
             status = fields["trade_status"]
             refund = bool(fields.get("gmt_refund") or fields.get("refund_fee"))
             if not refund and status not in NOTIFY_KINDS:
@@ -242,7 +247,7 @@ class AlipayGateway:
         verified = self._verified(fields, settings, NOTIFY_REQUIRED)
         sent = protocol.parse_china_time(verified["notify_time"])
         now = datetime.now(timezone.utc)
-        window = timedelta(hours=settings.get("notify_window_hours", 25))
+        window = timedelta(hours=settings.get("notify_window_hours", 1))
         if sent < now - window:
             raise protocol.ProtocolError(f"notify_time {verified['notify_time']} is older than {window}: a replay")
         if sent > now + CLOCK_SKEW:

@@ -59,10 +59,11 @@ class AlipaySettings(Schema):
                   "help": "Alipay closes an unpaid trade after this many minutes (1 minute to 15 days)."},
     )
     notify_window_hours = fields.Integer(
-        load_default=25, validate=validate.Range(min=1, max=72),
+        load_default=1, validate=validate.Range(min=1, max=72),
         metadata={"label": "Notification window (hours)",
-                  "help": "Notifications whose notify_time is older are refused as replays. Alipay retries an "
-                          "unacknowledged notification 8 times over about 25 hours, so keep at least 25."},
+                  "help": "Notifications whose notify_time is older are refused as replays. Each of Alipay's "
+                          "retries carries the time it is sent, so this only covers delivery delay and "
+                          "clock difference."},
     )
 
     @validates("app_private_key")
