@@ -1,11 +1,12 @@
 """What an asynchronous notification (异步通知) must be to be believed, and the event it becomes."""
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
 
-from xtycore.domain.errors import InvalidWebhook
+from xtycore.domain.errors import GatewayUnavailable, InvalidWebhook
 from xtycore.domain.money import Money
 from xtycore.domain.payments import EventKind
 from xtycore.domain.webhooks import WebhookRequest
@@ -67,11 +68,35 @@ def test_a_finished_trade_succeeds_and_a_closed_one_closes(settings, alipay_keys
     assert (closed.kind, closed.amount) == (EventKind.PAYMENT_CLOSED, Money("88.00"))
 
 
-def test_a_refund_notification_names_the_refund_and_its_amount(settings, alipay_keys):
-    event = parse(settings, alipay_keys, notify_id="N3", refund_fee="30.00", gmt_refund="2026-11-27 10:00:00.123",
-                  out_biz_no="R-0001")
-    assert (event.kind, event.amount, event.refund_id) == (EventKind.REFUND_SUCCEEDED, Money("30.00"), "R-0001")
+def test_a_refund_notification_names_the_refund_and_the_amount_alipay_confirms_for_it(
+    api_settings, alipay_keys, fake_alipay
+):
+    trade = fake_alipay.add_trade(PAYMENT_ID, "88.00")
+    trade.refunds.update({"R-0001": Decimal("30.00"), "R-0002": Decimal("20.00")})
+    # refund_fee is the trade's total refunded so far: 50.00 after the second partial refund
+    event = parse(api_settings, alipay_keys, notify_id="N3", refund_fee="50.00",
+                  gmt_refund="2026-11-27 10:00:00.123", out_biz_no="R-0002")
+    assert (event.kind, event.amount, event.refund_id) == (EventKind.REFUND_SUCCEEDED, Money("20.00"), "R-0002")
     assert event.event_id == "N3:REFUND" and event.response_body == "success"
+    assert fake_alipay.calls[-1][0] == "alipay.trade.fastpay.refund.query"
+
+
+@pytest.mark.parametrize("out_biz_no, words", [("R-0009", "does not confirm refund 'R-0009'"),
+                                               (None, "without out_biz_no")])
+def test_a_refund_notification_alipay_does_not_confirm_is_refused(
+    api_settings, alipay_keys, fake_alipay, out_biz_no, words
+):
+    fake_alipay.add_trade(PAYMENT_ID, "88.00")
+    with pytest.raises(InvalidWebhook, match=words):
+        parse(api_settings, alipay_keys, refund_fee="10.00", gmt_refund="2026-11-27 10:00:00.123",
+              out_biz_no=out_biz_no)
+
+
+def test_a_refund_notification_is_answered_later_when_alipay_cannot_be_asked(api_settings, alipay_keys, fake_alipay):
+    fake_alipay.stop()
+    with pytest.raises(GatewayUnavailable):  # the kernel answers 503: Alipay sends it again
+        parse(api_settings, alipay_keys, refund_fee="10.00", gmt_refund="2026-11-27 10:00:00.123",
+              out_biz_no="R-0001")
 
 
 def test_a_waiting_trade_is_not_an_outcome(settings, alipay_keys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -13,7 +14,8 @@ from xtycore.domain.money import Money
 from xtycore.domain.states import OrderStatus
 from xtycore.extensions import db, transaction
 from xtycore.models import Order, OrderEvent, Payment, PaymentWebhook, PluginFailure
-from xtycore.services import payments
+from xtycore.models.payments import PaymentTransaction
+from xtycore.services import payments, refunds
 from xtycore.services.capabilities import create_instance
 
 from .conftest import FORM_HEADERS, notify_fields, sdk_signed, settings_for
@@ -25,7 +27,7 @@ def shop(xty_make_app, merchant_keys, alipay_keys, fake_alipay):
     with app.app_context():
         instance_id = create_instance(
             "payment", "alipay", display_name="支付宝",
-            settings=settings_for(merchant_keys, alipay_keys, gateway_url=fake_alipay.url, timeout_seconds=2),
+            settings=settings_for(merchant_keys, alipay_keys, gateway_url=fake_alipay.url, timeout_seconds=1),
         )
     return app, instance_id
 
@@ -145,3 +147,45 @@ def test_when_alipay_cannot_be_asked_the_customer_still_lands_on_the_order_page_
         [failure] = db.session.execute(select(PluginFailure)).scalars()
         assert (failure.plugin, failure.call) == ("payment_alipay", "payment:alipay.query")
         assert failure.error_type.endswith("AlipayUnavailable") and words in failure.message
+
+
+def test_staff_refunds_go_to_alipay_and_a_lost_answer_is_settled_by_the_refund_notification(
+    shop, fake_alipay, alipay_keys
+):
+    app, instance_id = shop
+    order_id = place_order(app, instance_id)
+    start(app, order_id)
+    reference = state(app, order_id)["reference"]
+    fields = sdk_signed(notify_fields(reference, Money("88.00")), alipay_keys)
+    client = app.test_client()
+    assert client.post(f"/webhooks/payment/{instance_id}", headers=FORM_HEADERS,
+                       data=urlencode(fields)).get_data(as_text=True) == "success"
+    fake_alipay.add_trade(reference, "88.00", "TRADE_SUCCESS")
+    with app.app_context():
+        payment_id = db.session.execute(select(Payment.id).where(Payment.reference == reference)).scalar_one()
+    with app.test_request_context():
+        first = refunds.refund(payment_id, amount=Money("30.00"), reason="退一件", actor="staff:test")
+    assert (first.status.value, first.amount) == ("succeeded", Money("30.00"))
+
+    fake_alipay.refund_answers_lost = 1
+    with app.test_request_context():
+        lost = refunds.refund(payment_id, amount=Money("20.00"), reason="再退一件", actor="staff:test")
+    assert lost.status.value == "pending"
+    with app.app_context():
+        key = db.session.get(PaymentTransaction, lost.transaction_id).idempotency_key
+    # Alipay made the refund; its notification names it (refund_fee: 50.00 refunded on the trade so far)
+    refund_notify = sdk_signed(notify_fields(reference, Money("88.00"), trade_no=fields["trade_no"],
+                                             refund_fee="50.00", gmt_refund="2026-11-27 10:00:00.123",
+                                             out_biz_no=key), alipay_keys)
+    answer = client.post(f"/webhooks/payment/{instance_id}", headers=FORM_HEADERS, data=urlencode(refund_notify))
+    assert (answer.status_code, answer.get_data(as_text=True)) == (200, "success")
+    with app.app_context():
+        rows = db.session.execute(select(PaymentTransaction.status, PaymentTransaction.amount_minor).where(
+            PaymentTransaction.payment_id == payment_id, PaymentTransaction.kind == "refund"
+        ).order_by(PaymentTransaction.id)).all()
+        payment = db.session.get(Payment, payment_id)
+        assert [tuple(row) for row in rows] == [("succeeded", 3000), ("succeeded", 2000)]
+        assert (payment.refunded_minor, payment.refund_pending_minor) == (5000, 0)
+    refund_calls = [params for method, params in fake_alipay.calls if method == "alipay.trade.refund"]
+    assert len(refund_calls) == 2, "the refund whose answer was lost is never sent again"
+    assert fake_alipay.trades[reference].refunded == Decimal("50.00")

@@ -226,7 +226,7 @@ class AlipayGateway:
             refund = bool(fields.get("gmt_refund") or fields.get("refund_fee"))
             if not refund and status not in NOTIFY_KINDS:
                 raise protocol.ProtocolError(f"trade_status {status!r} is not a payment outcome")
-            amount = protocol.money(fields["refund_fee"] if refund else fields["total_amount"])
+            amount = self._refund_amount(fields, settings) if refund else protocol.money(fields["total_amount"])
         except protocol.ProtocolError as exc:
             raise InvalidWebhook(f"Alipay notification refused: {exc}") from None
         return WebhookEvent(
@@ -241,6 +241,24 @@ class AlipayGateway:
             response_content_type="text/plain",
             raw=fields,
         )
+
+    def _refund_amount(self, fields: Mapping[str, str], settings: Mapping[str, Any]) -> Money:
+        """The amount of the one refund a notification announces, as Alipay's refund query confirms it.
+
+        A notification's ``refund_fee`` is the trade's total refunded so far,
+        not this refund's amount once a trade has several partial refunds; the
+        refund query for ``out_biz_no`` (the kernel's ``refund_id``) says how
+        much this refund returned. If Alipay cannot be asked, the kernel
+        answers 503 and Alipay sends the notification again.
+        """
+        refund_id = fields.get("out_biz_no", "")
+        if not refund_id:
+            raise protocol.ProtocolError("a refund notification without out_biz_no: not a refund the shop asked for")
+        payment = PaymentRef(fields["out_trade_no"], protocol.money(fields["total_amount"]))
+        settled = self._refund_state(payment, refund_id, settings)
+        if settled is None or settled.status is not TxStatus.SUCCEEDED:
+            raise protocol.ProtocolError(f"Alipay's refund query does not confirm refund {refund_id!r} yet")
+        return settled.amount
 
     def verified_notification(self, fields: Mapping[str, str], settings: Mapping[str, Any]) -> dict[str, str]:
         """Notification parameters that are signed by Alipay, for this app and seller, and fresh."""
