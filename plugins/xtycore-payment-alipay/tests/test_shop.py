@@ -149,7 +149,7 @@ def test_when_alipay_cannot_be_asked_the_customer_still_lands_on_the_order_page_
         assert failure.error_type.endswith("AlipayUnavailable") and words in failure.message
 
 
-def test_staff_refunds_go_to_alipay_and_a_lost_answer_is_settled_by_the_refund_notification(
+def test_staff_refunds_go_to_alipay_and_lost_answers_are_settled_by_notification_or_refund_query(
     shop, fake_alipay, alipay_keys
 ):
     app, instance_id = shop
@@ -186,6 +186,13 @@ def test_staff_refunds_go_to_alipay_and_a_lost_answer_is_settled_by_the_refund_n
         payment = db.session.get(Payment, payment_id)
         assert [tuple(row) for row in rows] == [("succeeded", 3000), ("succeeded", 2000)]
         assert (payment.refunded_minor, payment.refund_pending_minor) == (5000, 0)
+
+    fake_alipay.refund_answers_lost = 1  # and one whose notification never comes: reconciliation asks Alipay
+    with app.test_request_context():
+        unanswered = refunds.refund(payment_id, amount=Money("8.00"), reason="运费", actor="staff:test")
+        assert unanswered.status.value == "pending"
+        settled = refunds.settle_pending_refund(unanswered.transaction_id)
+    assert (settled.status.value, settled.amount) == ("succeeded", Money("8.00"))
     refund_calls = [params for method, params in fake_alipay.calls if method == "alipay.trade.refund"]
-    assert len(refund_calls) == 2, "the refund whose answer was lost is never sent again"
-    assert fake_alipay.trades[reference].refunded == Decimal("50.00")
+    assert len(refund_calls) == 3, "a refund whose answer was lost is never sent again"
+    assert fake_alipay.trades[reference].refunded == Decimal("58.00")
