@@ -20,6 +20,8 @@ from xtycore.services.capabilities import create_instance
 from xtycore_payment_sandbox import trades
 from xtycore_payment_sandbox.models import SandboxRefund, SandboxTrade
 
+from . import fake_gateways
+
 SANDBOX_SETTINGS = {"merchant_id": "SHOP-TEST", "secret_key": "payments-test-key-0123456789abcdefghijklmn"}
 
 
@@ -153,6 +155,19 @@ def shop(xty_make_app):
     signals.payment_succeeded.disconnect(on_success)
     signals.payment_failed.disconnect(on_failure)
     clear_sandbox_tables(app)
+
+
+@pytest.fixture
+def card(xty_make_app, tmp_path):
+    """A shop whose payment method authorises now and captures later; its gateway logs calls to a file."""
+    app = xty_make_app(plugins={"test_cards": fake_gateways})
+    calls_file = str(tmp_path / "card-calls.jsonl")
+    with app.app_context():
+        card_id = create_instance("payment", "test_card", display_name="银行卡",
+                                  settings={"calls_file": calls_file})
+    shop = Shop(app, card_id, cod_id=0)
+    shop.calls_file = calls_file
+    return shop
 
 
 @dataclass

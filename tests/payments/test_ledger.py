@@ -21,28 +21,15 @@ from xtycore.models import Payment
 from xtycore.models.kernel import utcnow
 from xtycore.models.payments import PaymentTransaction
 from xtycore.services import orders, payments, refunds
-from xtycore.services.capabilities import create_instance, update_instance
+from xtycore.services.capabilities import update_instance
 
 from xtycore_payment_sandbox import protocol
 from xtycore_payment_sandbox.gateway import SandboxGateway
 from xtycore_payment_sandbox.models import SandboxRefund
 
 from . import fake_gateways
-from .conftest import SANDBOX_SETTINGS, Shop
+from .conftest import SANDBOX_SETTINGS
 from .test_sandbox_flow import pay_on_the_hosted_page
-
-
-@pytest.fixture
-def card(xty_make_app, tmp_path):
-    """A shop whose payment method authorises now and captures later; its gateway logs calls to a file."""
-    app = xty_make_app(plugins={"test_cards": fake_gateways})
-    calls_file = str(tmp_path / "card-calls.jsonl")
-    with app.app_context():
-        card_id = create_instance("payment", "test_card", display_name="银行卡",
-                                  settings={"calls_file": calls_file})
-    shop = Shop(app, card_id, cod_id=0)
-    shop.calls_file = calls_file
-    return shop
 
 
 def set_refund_answer(shop, answer):
