@@ -50,12 +50,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 SUBJECT_FORBIDDEN = re.compile(r"[/=&]")
 
 
-def _features(**declared: Any) -> GatewayFeatures:
-    # the kernel's refunds ledger adds ``refund_query``; declare it where this kernel knows it
-    known = {f.name for f in dataclasses.fields(GatewayFeatures)}
-    return GatewayFeatures(**{name: value for name, value in declared.items() if name in known})
-
-
 def unknown_outcome(node: Mapping[str, Any]) -> bool:
     """Whether an answer leaves the call's outcome unknown (Alipay busy or failing), not refused."""
     sub_code = str(node.get("sub_code") or "")
@@ -66,9 +60,9 @@ class AlipayGateway:
     code = CODE
     name = NAME
     settings_schema = AlipaySettings
-    features = _features(
+    features = GatewayFeatures(
         flows=frozenset({Flow.REDIRECT, Flow.FORM}), currencies=frozenset({"CNY"}),
-        partial_refund=True, void=True, delayed_capture=False, refund_query=True,
+        partial_refund=True, void=True, delayed_capture=False, refunds=True, refund_query=True,
     )
 
     # paying ------------------------------------------------------------------
