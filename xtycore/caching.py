@@ -19,7 +19,7 @@ from flask_caching import Cache
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from xtycore.models import Category
+from xtycore.models import Brand, Category, Product, ProductImage, ProductReview, Tag, Variant
 
 T = TypeVar("T")
 
@@ -27,8 +27,10 @@ cache = Cache()
 
 #: Seconds an entry lives at most; generation changes replace entries sooner.
 DEFAULT_TIMEOUT = 600
-#: Writes to these tables raise the kernel generation, because cached values derive from them.
-GENERATIONAL_MODELS: tuple[type, ...] = (Category,)
+#: ORM writes to these tables raise the kernel generation, because cached values (the category
+#: menu, whole catalogue pages) derive from them. Orders change stock and sales counts with plain
+#: ``UPDATE`` statements, which do not: a hot sale must not invalidate every page on every order.
+GENERATIONAL_MODELS: tuple[type, ...] = (Brand, Category, Product, ProductImage, ProductReview, Tag, Variant)
 
 
 def init_app(app: Flask) -> None:
@@ -68,13 +70,29 @@ def remember(name: str, load: Callable[[], T], timeout: int | None = None) -> T:
     return value
 
 
+#: ``session.info`` key: the generation was raised in the session's current transaction.
+_BUMPED = "xty_generation_bumped"
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_generation_on_cached_writes(session: Session, flush_context: Any, instances: Any) -> None:
-    """A flush that writes a cached table raises the generation in the same transaction."""
-    if not has_app_context():
+    """A flush that writes a cached table raises the generation in the same transaction, once per transaction."""
+    if not has_app_context() or session.info.get(_BUMPED):
         return
     changed = itertools.chain(session.new, session.dirty, session.deleted)
     if any(isinstance(obj, GENERATIONAL_MODELS) for obj in changed):
         from xtycore.state import bump
 
         bump()
+        session.info[_BUMPED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _transaction_committed(session: Session) -> None:
+    session.info.pop(_BUMPED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _transaction_rolled_back(session: Session, previous_transaction: Any) -> None:
+    # a rolled-back savepoint may have taken the bump with it: the next write raises it again
+    session.info.pop(_BUMPED, None)

@@ -5,7 +5,8 @@ The locale of a request is the first supported one of, in order:
 1. ``?lang=`` in the URL (the language switch links carry it; the choice is
    then remembered in the ``xty_lang`` cookie for a year);
 2. the ``xty_lang`` cookie;
-3. the signed-in customer's choice (a ``locale`` attribute on the customer, when the account model has one);
+3. the signed-in customer's language (``Customer.locale``: the language they registered in, then
+   their latest ``?lang=`` choice, so it follows them to another browser and into their emails);
 4. the browser's ``Accept-Language`` header;
 5. the configuration key ``SHOP_LOCALE``.
 
@@ -26,6 +27,7 @@ from babel import Locale as BabelLocale
 from babel.numbers import format_currency
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
+from sqlalchemy import update as db_update
 from werkzeug.wrappers import Response
 
 from xtycore.domain.money import Money
@@ -129,7 +131,7 @@ def localized(item: Any, field: str) -> str:
 
 
 def _remember_choice(response: Response) -> Response:
-    """Keep a ``?lang=`` choice in a cookie, so the next page is in the same language.
+    """Keep a ``?lang=`` choice in a cookie, and on a signed-in customer's account.
 
     Pages are told to vary with the browser's language and cookies, so that a
     shared cache in front of the shop never serves one visitor's language to another.
@@ -137,10 +139,24 @@ def _remember_choice(response: Response) -> Response:
     chosen = supported_locale(request.args.get("lang"))
     if chosen and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+    if chosen:
+        _save_customer_locale(chosen)
     if response.mimetype == "text/html":
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")
     return response
+
+
+def _save_customer_locale(chosen: str) -> None:
+    from xtycore.extensions import transaction
+    from xtycore.models.accounts import Customer
+    from xtycore.security import current_customer
+
+    customer = current_customer()
+    if not isinstance(customer, Customer) or customer.locale == chosen:
+        return
+    with transaction() as session:
+        session.execute(db_update(Customer).where(Customer.id == customer.id).values(locale=chosen))
 
 
 def _template_globals() -> dict[str, Any]:

@@ -9,7 +9,7 @@ import redis
 
 from xtycore.caching import cache
 from xtycore.extensions import db, transaction
-from xtycore.models import Category
+from xtycore.models import Category, Product, Variant
 from xtycore.state import current_generation
 
 from tests.storefront.helpers import counting_queries, is_tree_query, make_product
@@ -49,11 +49,26 @@ def test_a_renamed_or_new_category_shows_on_the_next_request(app, client):
     assert nav_links(client) == ["tian-pin", "cha-ye"]
 
 
-def test_writes_to_products_leave_the_generation_alone(app):
+def test_a_product_write_raises_the_generation_once_per_transaction(app):
     with app.app_context():
         make_product("龙井", category="茶叶")
         before = current_generation()
-        make_product("碧螺春", category="茶叶")
+        with transaction():
+            product = db.session.execute(db.select(Product).where(Product.title == "龙井")).scalar_one()
+            product.title = "西湖龙井"
+            db.session.flush()
+            product.subtitle = "明前"
+            db.session.flush()
+        assert current_generation() == before + 1
+
+
+def test_stock_taken_by_an_order_leaves_the_generation_alone(app):
+    """Orders change stock with plain UPDATEs: a busy sale does not empty the page cache on every order."""
+    with app.app_context():
+        make_product("龙井", category="茶叶")
+        before = current_generation()
+        with transaction():
+            db.session.execute(db.update(Variant).values(stock=Variant.stock - 1))
         assert current_generation() == before
 
 

@@ -44,6 +44,8 @@ class Customer(db.Model):
     #: optional mainland mobile number, unique when set (NULLs do not collide)
     mobile: Mapped[str | None] = mapped_column(String(11), nullable=True, unique=True)
     display_name: Mapped[str] = mapped_column(String(50), nullable=False, default="")
+    #: the language the customer chose (``zh_CN``, ``en``); None until they register or pick one
+    locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
     #: argon2id, PHC string format ``$argon2id$v=19$m=…,t=…,p=…$salt$hash``
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from xtycore.domain.errors import XtyError
 from xtycore.extensions import db, transaction
+from xtycore.i18n import current_locale
 from xtycore.models.accounts import Customer, password_fingerprint
 from xtycore.plugins import send_signal
 from xtycore.schemas.accounts import normalise_email
@@ -80,8 +81,13 @@ def now() -> datetime:
 # --------------------------------------------------------------------------
 
 
-def register(*, email: str, password: str, display_name: str = "", mobile: str | None = None) -> Customer:
+def register(
+    *, email: str, password: str, display_name: str = "", mobile: str | None = None, locale: str | None = None,
+) -> Customer:
     """Create an active account and announce it with ``member_registered`` after the commit.
+
+    ``locale`` is the customer's language; by default the language of the
+    request that registers them (the shop's outside a request).
 
     :raises EmailTaken: another account has this email (compared lower-cased).
     :raises MobileTaken: another account has this mobile number.
@@ -91,7 +97,7 @@ def register(*, email: str, password: str, display_name: str = "", mobile: str |
     password_hash = hash_password(password)
     customer = Customer(
         email=email, mobile=mobile or None, display_name=display_name or email.partition("@")[0][:50],
-        password_hash=password_hash, is_active=True, created_at=now(),
+        password_hash=password_hash, is_active=True, created_at=now(), locale=locale or current_locale(),
     )
     try:
         with transaction() as session:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Integer, Select, String, bindparam, case, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from xtycore.caching import remember
@@ -28,7 +28,7 @@ from xtycore.extensions import db
 from xtycore.models import Brand, Category, Product, ProductImage, Tag
 from xtycore.services.images import thumbnail_paths
 from xtycore.services.search import (
-    MAX_PER_PAGE, ImageHit, ProductHit, SearchPage, SearchQuery, filter_conditions, parse_query, price_summary,
+    MAX_PER_PAGE, ImageHit, ProductHit, SearchPage, SearchQuery, card, filter_conditions, parse_query, price_summary,
 )
 
 ACTIVE = ProductStatus.ACTIVE.value
@@ -184,18 +184,11 @@ def run_cards(statement: Select, params: Mapping[str, Any] | None = None) -> tup
 
 
 def _card(row: Any, currency: str) -> ProductHit:
-    price_min = Money.from_minor(row.price_min, currency)
-    compare_at = Money.from_minor(row.compare_at, currency) if row.compare_at is not None else None
     image = None
     if row.image_path is not None:
         image = ImageHit(row.image_path, row.image_width, row.image_height, row.image_alt,
                          thumbnail_paths(row.image_path))
-    return ProductHit(
-        id=row.id, slug=row.slug, title=row.title, title_en=row.title_en, subtitle=row.subtitle,
-        brand=row.brand, price_min=price_min, price_max=Money.from_minor(row.price_max, currency),
-        compare_at=compare_at if compare_at is not None and compare_at > price_min else None,
-        in_stock=row.max_stock > 0, sales_count=row.sales_count, published_at=row.published_at, image=image,
-    )
+    return card(row, currency, image)
 
 
 def _currency() -> str:
@@ -446,11 +439,11 @@ class ProductPage:
 
 
 def product_page(slug: str, *, related_limit: int = 4, customer_id: str | None = None) -> ProductPage | None:
-    """An active product's page, or None. Statements: product with variants, its images, related cards."""
+    """An active product's page, or None. Statements: product with brand, variants and images; related cards."""
     product = db.session.execute(
         select(Product)
         .where(Product.slug == slug, Product.status == ACTIVE)
-        .options(joinedload(Product.brand), joinedload(Product.variants), selectinload(Product.images))
+        .options(joinedload(Product.brand), joinedload(Product.variants), joinedload(Product.images))
     ).unique().scalar_one_or_none()
     if product is None:
         return None

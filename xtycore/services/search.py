@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
+from typing import Any, Mapping
 
+from flask import current_app
 from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -225,7 +226,8 @@ def search(query: SearchQuery) -> SearchPage:
         .offset((query.page - 1) * query.per_page)
     ).all()
     images = first_images([r.id for r in rows])
-    items = [_hit(r, images.get(r.id)) for r in rows]
+    currency = current_app.config["SHOP_CURRENCY"]
+    items = [card(r, currency, images.get(r.id)) for r in rows]
     return SearchPage(items=items, total=total, page=query.page, per_page=query.per_page, query=query)
 
 
@@ -269,12 +271,13 @@ def first_images(product_ids: list[int]) -> dict[int, ImageHit]:
     }
 
 
-def _hit(row, image: ImageHit | None) -> ProductHit:
-    price_min = Money.from_minor(row.price_min)
-    compare_at = Money.from_minor(row.compare_at) if row.compare_at is not None else None
+def card(row: Any, currency: str, image: ImageHit | None) -> ProductHit:
+    """A product card from a row with the columns of a listing statement (prices in minor units)."""
+    price_min = Money.from_minor(row.price_min, currency)
+    compare_at = Money.from_minor(row.compare_at, currency) if row.compare_at is not None else None
     return ProductHit(
         id=row.id, slug=row.slug, title=row.title, title_en=row.title_en, subtitle=row.subtitle,
-        brand=row.brand, price_min=price_min, price_max=Money.from_minor(row.price_max),
+        brand=row.brand, price_min=price_min, price_max=Money.from_minor(row.price_max, currency),
         compare_at=compare_at if compare_at is not None and compare_at > price_min else None,
         in_stock=row.max_stock > 0, sales_count=row.sales_count, published_at=row.published_at, image=image,
     )

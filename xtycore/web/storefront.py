@@ -28,12 +28,17 @@ from xtycore.services.pages import CategoryPage, ProductPage
 from xtycore.services.search import SearchPage, SearchQuery
 from xtycore.themes import render, theme_settings
 from xtycore.web import samples, seo, template_helpers
+from xtycore.web.page_cache import cached_page, csrf_token
 
 log = logging.getLogger("xtycore.storefront")
 
 bp = Blueprint("storefront", __name__)
 for _helper in template_helpers.GLOBALS:
     bp.add_app_template_global(_helper)
+# Flask-WTF's, except that pages rendered for the page cache get a placeholder filled per response;
+# Flask-WTF also sets it from a context processor, which this later one overrides
+bp.add_app_template_global(csrf_token, "csrf_token")
+bp.app_context_processor(lambda: {"csrf_token": csrf_token})
 
 #: The cart's endpoint for adding a variant: ``POST`` with csrf_token, variant_id, quantity.
 ADD_TO_CART_ENDPOINT = "cart.add"
@@ -218,11 +223,13 @@ PAGE_SAMPLES: dict[str, dict[str, Any]] = {
 
 
 @bp.route("/")
+@cached_page
 def home() -> str:
     return render("home.html", **home_context())
 
 
 @bp.route("/c/<slug>")
+@cached_page
 def category(slug: str) -> str:
     page = pages.category_page(slug, request.args, per_page=setting("products_per_page"))
     if page is None or page.listing.page > page.listing.pages:
@@ -231,6 +238,7 @@ def category(slug: str) -> str:
 
 
 @bp.route("/search")
+@cached_page
 def search() -> str:
     query, bad = pages.read_query(request.args, per_page=setting("products_per_page"), sorts=SEARCH_SORTS)
     listing = search_service.search(query) if query.text.strip() else None
@@ -238,6 +246,7 @@ def search() -> str:
 
 
 @bp.route("/p/<slug>")
+@cached_page
 def product(slug: str) -> str:
     customer = _customer_id()
     page = pages.product_page(slug, related_limit=setting("related_products"), customer_id=customer)
