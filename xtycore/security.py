@@ -142,15 +142,17 @@ def load_user(session_key: str) -> Any:
     return loader(int(ident), fingerprint)
 
 
-def load_customer(customer_id: int, fingerprint: str) -> Customer | None:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None or not customer.is_active:
+def load_account(model: type, account_id: int, fingerprint: str) -> Any:
+    """An active account of ``model`` (customers, staff) whose password is the one the session began with."""
+    account = db.session.get(model, account_id)
+    if account is None or not account.is_active:
         return None
-    if not hmac.compare_digest(password_fingerprint(customer.password_hash), fingerprint):
+    if not hmac.compare_digest(password_fingerprint(account.password_hash), fingerprint):
         return None  # the password changed since this session began
-    return customer
+    return account
 
 
+load_customer = functools.partial(load_account, Customer)
 register_user_kind(CUSTOMER_SESSION_PREFIX, load_customer)
 
 

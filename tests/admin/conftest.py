@@ -6,10 +6,10 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.accounts.conftest import Inbox, SmtpServer, smtp_server  # noqa: F401  (a real SMTP server)
+# a real SMTP server, and rate-limit counters forgotten after each test
+from tests.accounts.conftest import Inbox, SmtpServer, smtp_server, xty_make_app  # noqa: F401
 from tests.accounts.helpers import free_port
 from xtycore.domain.staff import StaffRole
-from xtycore.security import reset_rate_limits
 from xtycore.services import staff as staff_service
 
 CHEAP = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 1024, "PASSWORD_HASH_PARALLELISM": 1}
@@ -21,20 +21,6 @@ def xty_config():
     # nothing listens on MAIL_PORT unless a test starts `smtp_server`
     # English pages unless a test asks for Chinese (?lang=zh_CN), so assertions read the msgids
     return {**CHEAP, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port(), "MAIL_TIMEOUT": 5, "SHOP_LOCALE": "en"}
-
-
-@pytest.fixture
-def xty_make_app(xty_make_app):
-    made = []
-
-    def make(*args, **kwargs):
-        app = xty_make_app(*args, **kwargs)
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        reset_rate_limits(app)
 
 
 def email_of(role: StaffRole | str) -> str:
@@ -56,6 +42,15 @@ def sign_in(client, email: str, password: str = PASSWORD):
     return client.post("/admin/login", data={"email": email, "password": password})
 
 
+def staff_client(app, role: StaffRole | str, email: str | None = None) -> tuple[int, Any]:
+    """A new account of ``role`` and a test client signed in as it: ``(staff id, client)``."""
+    with app.app_context():
+        staff_id = staff_service.create_staff(email or email_of(role), PASSWORD, role=role).id
+    client = app.test_client()
+    assert sign_in(client, email or email_of(role)).status_code == 302
+    return staff_id, client
+
+
 @pytest.fixture
 def owner_client(xty_app, make_staff):
     make_staff(StaffRole.OWNER)
@@ -70,7 +65,7 @@ BANK_SETTINGS = {"bank_name": "招商银行深圳分行", "account_name": "小�
 
 
 @pytest.fixture
-def bank_app(xty_make_app):
+def bank_app(xty_make_app):  # noqa: F811
     """An app with the fixture bank-transfer gateway enabled and one configured instance of it."""
     from xtycore.services import capabilities
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event, update
 
-from tests.admin.conftest import PASSWORD, email_of, sign_in
+from tests.admin.conftest import staff_client
 from tests.orders.helpers import make_product, make_shop, place
 from xtycore.admin.dashboard import figures, shop_day
 from xtycore.domain.staff import StaffRole
@@ -15,7 +15,6 @@ from xtycore.extensions import db, transaction
 from xtycore.models import Order, Payment, PluginFailure, Variant
 from xtycore.services import orders as order_service
 from xtycore.services import payments
-from xtycore.services import staff as staff_service
 
 #: 10:00 on 2 March in Shanghai
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
@@ -89,10 +88,7 @@ def count_statements(app, client, path: str) -> int:
 
 def test_the_dashboard_costs_the_same_statements_whatever_the_shop_holds(shop):
     app = shop.app
-    with app.app_context():
-        staff_service.create_staff(email_of(StaffRole.OWNER), PASSWORD, role="owner")
-    client = app.test_client()
-    sign_in(client, email_of(StaffRole.OWNER))
+    _id, client = staff_client(app, StaffRole.OWNER)
     client.get("/admin/")
     empty = count_statements(app, client, "/admin/")
     with app.app_context():
@@ -113,11 +109,7 @@ def test_the_dashboard_costs_the_same_statements_whatever_the_shop_holds(shop):
 
 
 def test_a_role_sees_only_the_panels_its_permissions_cover(shop):
-    app = shop.app
-    with app.app_context():
-        staff_service.create_staff(email_of(StaffRole.CATALOGUE_EDITOR), PASSWORD, role="catalogue_editor")
-    client = app.test_client()
-    sign_in(client, email_of(StaffRole.CATALOGUE_EDITOR))
+    _id, client = staff_client(shop.app, StaffRole.CATALOGUE_EDITOR)
     html = client.get("/admin/").get_data(as_text=True)
     assert 'id="low-stock"' in html and 'id="sales-today"' not in html and "Recent plugin failures" not in html
     assert "Support channels" not in html

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin.conftest import BANK_PLUGIN, BANK_SETTINGS, email_of, sign_in
+from tests.admin.conftest import BANK_PLUGIN, BANK_SETTINGS, staff_client
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db, transaction
 from xtycore.kernel import get_kernel
 from xtycore.models import CapabilityInstance, KernelState, PluginFailure
 from xtycore.models.audit import AuditEntry
-from xtycore.services import staff as staff_service
 from xtycore.state import current_generation
 
 
 @pytest.fixture
 def owner(bank_app):
-    with bank_app.app_context():
-        staff_service.create_staff(email_of(StaffRole.OWNER), "correct horse battery", role="owner")
-    client = bank_app.test_client()
-    sign_in(client, email_of(StaffRole.OWNER))
-    return client
+    return staff_client(bank_app, StaffRole.OWNER)[1]
 
 
 def generation(app) -> int:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from tests.admin.conftest import PASSWORD, email_of, sign_in
+from tests.admin.conftest import staff_client
 from xtycore.admin.preview import COOKIE, preview_cookie
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db
 from xtycore.models.audit import AuditEntry
-from xtycore.services import staff as staff_service
 from xtycore.themes import active_theme_name, theme_settings
-
-
-def signed_in(app, role: StaffRole):
-    with app.app_context():
-        staff_id = staff_service.create_staff(email_of(role), PASSWORD, role=role).id
-    client = app.test_client()
-    sign_in(client, email_of(role))
-    return staff_id, client
 
 
 def theme_of(response) -> str:
@@ -25,7 +16,7 @@ def theme_of(response) -> str:
 
 
 def test_a_preview_shows_the_theme_to_that_staff_member_only_and_activates_nothing(xty_app):
-    owner_id, owner = signed_in(xty_app, StaffRole.OWNER)
+    owner_id, owner = staff_client(xty_app, StaffRole.OWNER)
     visitor = xty_app.test_client()
     assert theme_of(visitor.get("/")) == "default"
     started = owner.post("/admin/themes/garden/preview")
@@ -42,8 +33,8 @@ def test_a_preview_shows_the_theme_to_that_staff_member_only_and_activates_nothi
 
 
 def test_a_preview_cookie_is_ignored_without_the_staff_session_and_permission_it_was_made_for(xty_app):
-    owner_id, _owner = signed_in(xty_app, StaffRole.OWNER)
-    editor_id, editor = signed_in(xty_app, StaffRole.CATALOGUE_EDITOR)
+    owner_id, _owner = staff_client(xty_app, StaffRole.OWNER)
+    editor_id, editor = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
     with xty_app.test_request_context("/"):
         for_owner, for_editor = preview_cookie("garden", owner_id), preview_cookie("garden", editor_id)
     stranger = xty_app.test_client()
@@ -54,7 +45,7 @@ def test_a_preview_cookie_is_ignored_without_the_staff_session_and_permission_it
     editor.set_cookie(COOKIE, for_owner)
     assert theme_of(editor.get("/")) == "default", "someone else's cookie"
     forged = xty_app.test_client()
-    _id, manager = signed_in(xty_app, StaffRole.MANAGER)
+    _id, manager = staff_client(xty_app, StaffRole.MANAGER)
     manager.set_cookie(COOKIE, for_owner[:-3] + "abc")
     assert theme_of(manager.get("/")) == "default"
     assert editor.post("/admin/themes/garden/preview").status_code == 403
@@ -62,7 +53,7 @@ def test_a_preview_cookie_is_ignored_without_the_staff_session_and_permission_it
 
 
 def test_activating_a_theme_switches_the_shop_and_is_audited(xty_app):
-    _id, owner = signed_in(xty_app, StaffRole.OWNER)
+    _id, owner = staff_client(xty_app, StaffRole.OWNER)
     assert owner.post("/admin/themes/garden/activate").status_code == 302
     assert theme_of(xty_app.test_client().get("/")) == "garden"
     with xty_app.app_context():
@@ -73,7 +64,7 @@ def test_activating_a_theme_switches_the_shop_and_is_audited(xty_app):
 
 
 def test_the_active_themes_settings_are_edited_through_the_form_drawn_from_theme_toml(xty_app):
-    _id, owner = signed_in(xty_app, StaffRole.MANAGER)
+    _id, owner = staff_client(xty_app, StaffRole.MANAGER)
     html = owner.get("/admin/themes/settings").get_data(as_text=True)
     assert 'type="color" id="f-primary_color" name="primary_color"' in html
     assert '<option value="rounded" selected>rounded</option>' in html

@@ -13,12 +13,14 @@ import json
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, TooManyRequests
 from werkzeug.wrappers import Response
 
 from xtycore.admin.auth import current_staff
 from xtycore.admin.permissions import can
+from xtycore.domain.staff import N_, ROLE_DESCRIPTIONS, ROLE_LABELS, StaffRole
 from xtycore.i18n import current_locale
 from xtycore.security import client_address
 from xtycore.services import audit
@@ -38,7 +40,25 @@ def _shell() -> dict[str, Any]:
 
     who = current_staff()
     return {"staff": who, "can": can, "menu": menu(who) if who is not None else [], "shop_time": shop_time,
-            "current_locale": current_locale, "pretty_json": pretty_json}
+            "current_locale": current_locale, "pretty_json": pretty_json,
+            "role_label": role_label, "role_description": role_description, "kind_label": kind_label}
+
+
+def role_label(role: str) -> str:
+    return gettext(ROLE_LABELS[StaffRole(role)])
+
+
+def role_description(role: str) -> str:
+    return gettext(ROLE_DESCRIPTIONS[StaffRole(role)])
+
+
+#: What the back office calls each capability kind.
+KIND_LABELS = {"payment": N_("Payment methods"), "courier": N_("Delivery methods"), "promotion": N_("Promotions"),
+               "support": N_("Support channels")}
+
+
+def kind_label(kind: str) -> str:
+    return gettext(KIND_LABELS[kind])
 
 
 def pretty_json(value: Any) -> str:

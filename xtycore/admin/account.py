@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from xtycore.admin import bp, page
 from xtycore.admin.auth import CSRF_KEY, current_staff, forget, sign_in
 from xtycore.admin.permissions import PUBLIC, SIGNED_IN, requires
-from xtycore.domain.staff import ROLE_DESCRIPTIONS, STAFF_PASSWORD_MIN_LENGTH, StaffError
+from xtycore.domain.staff import STAFF_PASSWORD_MIN_LENGTH, StaffError
 from xtycore.security import client_address, hit_limits, safe_next_url
 from xtycore.services import audit
 from xtycore.services import staff as staff_service
@@ -120,7 +120,7 @@ def accept_invitation(token: str):
                 flash(_("Welcome! Your staff account is ready."))
                 return redirect(url_for(".dashboard"))
     return page("invitation.html", 422 if errors else 200, invitation=invitation, errors=errors,
-                role_description=ROLE_DESCRIPTIONS[invitation.role], min_length=STAFF_PASSWORD_MIN_LENGTH)
+                min_length=STAFF_PASSWORD_MIN_LENGTH)
 
 
 def _created_staff(session):

@@ -15,16 +15,16 @@ is set, so a token planted before the sign-in is worthless after it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 
 from flask import g, request, session
 
-from xtycore.extensions import db
 from xtycore.models.accounts import password_fingerprint
 from xtycore.models.staff import STAFF_SESSION_PREFIX, Staff
-from xtycore.security import load_user, register_user_kind
+from xtycore.security import load_account, load_user, register_user_kind
 
 SESSION_KEY = "_xty_staff"
 GUARD_KEY = "_xty_staff_guard"
@@ -33,15 +33,7 @@ NONCE_KEY = "_xty_staff_nonce"
 CSRF_KEY = "csrf_token"
 
 
-def load_staff(staff_id: int, fingerprint: str) -> Staff | None:
-    staff = db.session.get(Staff, staff_id)
-    if staff is None or not staff.is_active:
-        return None
-    if not hmac.compare_digest(password_fingerprint(staff.password_hash), fingerprint):
-        return None  # the password changed since this session began
-    return staff
-
-
+load_staff = functools.partial(load_account, Staff)
 register_user_kind(STAFF_SESSION_PREFIX, load_staff)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from xtycore.admin import bp, page
+from xtycore.admin import bp, page, role_label
 from xtycore.admin.auth import current_staff
 from xtycore.admin.permissions import requires
-from xtycore.domain.staff import ROLE_DESCRIPTIONS, StaffError, StaffRole, may_manage
+from xtycore.domain.staff import StaffError, StaffRole, may_manage
+from xtycore.models.staff import Staff
 from xtycore.services import audit
 from xtycore.services import staff as staff_service
 from xtycore.services.mail import MailError, send_mail
@@ -24,14 +25,27 @@ def _grantable() -> list[StaffRole]:
 
 
 def _snapshot(staff_id: int):
-    return lambda session: staff_service.public_view(session.get(staff_service.Staff, staff_id))
+    return lambda session: staff_service.public_view(session.get(Staff, staff_id))
+
+
+def invitation_mail(invitation: staff_service.Invitation, inviter: Staff, link: str) -> tuple[str, str]:
+    """Subject and plain-text body of an invitation, in the inviter's language."""
+    shop = current_app.config["SHOP_NAME"]
+    subject = _("You are invited to run %(shop)s", shop=shop)
+    paragraphs = (
+        _("%(name)s invites you to join the staff of %(shop)s as %(role)s.", name=inviter.display_name, shop=shop,
+          role=role_label(invitation.role)),
+        _("Set your password here (the link works for %(hours)d hours, once):",
+          hours=staff_service.INVITATION_MAX_AGE // 3600) + "\n" + link,
+        _("If you did not expect this, ignore this mail."),
+    )
+    return subject, "\n\n".join(paragraphs) + "\n"
 
 
 @bp.route("/staff")
 @requires("staff.manage")
 def staff_list():
-    return page("staff.html", accounts=staff_service.list_staff(), grantable=_grantable(),
-                descriptions=ROLE_DESCRIPTIONS, may_manage=may_manage)
+    return page("staff.html", accounts=staff_service.list_staff(), grantable=_grantable(), may_manage=may_manage)
 
 
 @bp.route("/staff/invite", methods=["POST"])
@@ -44,12 +58,9 @@ def staff_invite():
     except StaffError as exc:
         flash(_(str(exc)), "error")
         return redirect(url_for(".staff_list"))
-    link = url_for(".accept_invitation", token=token, _external=True)
-    body = render_template("admin/email/invitation.txt", invitation=invitation, inviter=actor, link=link,
-                           hours=staff_service.INVITATION_MAX_AGE // 3600)
-    subject, _blank, text = body.partition("\n\n")
+    subject, body = invitation_mail(invitation, actor, url_for(".accept_invitation", token=token, _external=True))
     try:
-        send_mail(invitation.email, subject.removeprefix("Subject:").strip(), text.strip() + "\n")
+        send_mail(invitation.email, subject, body)
     except MailError:
         log.exception("invitation mail to %s could not be sent", invitation.email)
         flash(_("The invitation mail could not be sent; check the mail settings and try again."), "error")
@@ -60,36 +71,34 @@ def staff_invite():
     return redirect(url_for(".staff_list"))
 
 
-@bp.route("/staff/<int:staff_id>/role", methods=["POST"])
-@requires("staff.manage")
-def staff_role(staff_id: int):
+def _change_account(staff_id: int, action: str, change, done: str):
+    """Apply ``change(actor)`` to an account, audited; a refusal is flashed and nothing changes."""
     target = staff_service.get_staff(staff_id)
     if target is None:
         return page("404.html", 404)
     try:
-        with audit.recorded("staff.change_role", "staff", staff_id, before=staff_service.public_view(target),
+        with audit.recorded(action, "staff", staff_id, before=staff_service.public_view(target),
                             after=_snapshot(staff_id)):
-            staff_service.change_role(current_staff(), staff_id, request.form.get("role", ""))
+            change(current_staff())
     except StaffError as exc:
         flash(_(str(exc)), "error")
     else:
-        flash(_("Role changed."))
+        flash(done)
     return redirect(url_for(".staff_list"))
+
+
+@bp.route("/staff/<int:staff_id>/role", methods=["POST"])
+@requires("staff.manage")
+def staff_role(staff_id: int):
+    role = request.form.get("role", "")
+    return _change_account(staff_id, "staff.change_role",
+                           lambda actor: staff_service.change_role(actor, staff_id, role), _("Role changed."))
 
 
 @bp.route("/staff/<int:staff_id>/active", methods=["POST"])
 @requires("staff.manage")
 def staff_active(staff_id: int):
-    target = staff_service.get_staff(staff_id)
-    if target is None:
-        return page("404.html", 404)
     active = request.form.get("active") == "1"
-    try:
-        with audit.recorded("staff.enable" if active else "staff.disable", "staff", staff_id,
-                            before=staff_service.public_view(target), after=_snapshot(staff_id)):
-            staff_service.set_active(current_staff(), staff_id, active)
-    except StaffError as exc:
-        flash(_(str(exc)), "error")
-    else:
-        flash(_("Account enabled.") if active else _("Account disabled."))
-    return redirect(url_for(".staff_list"))
+    return _change_account(staff_id, "staff.enable" if active else "staff.disable",
+                           lambda actor: staff_service.set_active(actor, staff_id, active),
+                           _("Account enabled.") if active else _("Account disabled."))

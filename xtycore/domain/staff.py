@@ -26,15 +26,32 @@ class StaffRole(str, enum.Enum):
     READ_ONLY = "read_only"
 
 
+def N_(text: str) -> str:
+    """Mark ``text`` for translation (``pybabel extract`` finds it) without translating it:
+    the domain imports no Flask, the back office translates when it shows the text."""
+    return text
+
+
+#: How the back office names each role.
+ROLE_LABELS = {
+    StaffRole.OWNER: N_("Owner"),
+    StaffRole.MANAGER: N_("Manager"),
+    StaffRole.CATALOGUE_EDITOR: N_("Catalogue editor"),
+    StaffRole.ORDER_CLERK: N_("Order clerk"),
+    StaffRole.SUPPORT_AGENT: N_("Support agent"),
+    StaffRole.FINANCE: N_("Finance"),
+    StaffRole.READ_ONLY: N_("Read only"),
+}
+
 #: What each role is for, as the command line and the back office describe it.
 ROLE_DESCRIPTIONS = {
-    StaffRole.OWNER: "everything, including staff accounts and settings",
-    StaffRole.MANAGER: "runs the shop day to day: catalogue, orders, promotions, support",
-    StaffRole.CATALOGUE_EDITOR: "products, categories, images, listing review",
-    StaffRole.ORDER_CLERK: "orders, shipments, after-sales (售后)",
-    StaffRole.SUPPORT_AGENT: "support tickets and customer conversations (客服)",
-    StaffRole.FINANCE: "payments, refunds, reconciliation, reports",
-    StaffRole.READ_ONLY: "looks at everything, changes nothing",
+    StaffRole.OWNER: N_("everything, including staff accounts and settings"),
+    StaffRole.MANAGER: N_("runs the shop day to day: catalogue, orders, promotions, support"),
+    StaffRole.CATALOGUE_EDITOR: N_("products, categories, images, listing review"),
+    StaffRole.ORDER_CLERK: N_("orders, shipments, after-sales (售后)"),
+    StaffRole.SUPPORT_AGENT: N_("support tickets and customer conversations (客服)"),
+    StaffRole.FINANCE: N_("payments, refunds, reconciliation, reports"),
+    StaffRole.READ_ONLY: N_("looks at everything, changes nothing"),
 }
 
 

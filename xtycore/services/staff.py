@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from xtycore.domain.staff import (
-    StaffError, StaffRole, may_manage, parse_role, password_problem, permissions_of,
+    N_, StaffError, StaffRole, may_manage, parse_role, password_problem, permissions_of,
 )
 from xtycore.extensions import db, transaction
 from xtycore.models.kernel import utcnow
@@ -58,6 +58,7 @@ class InvitationInvalid(StaffError):
 #: Seconds an invitation link stays valid.
 INVITATION_MAX_AGE = 72 * 3600
 INVITATION_SALT = "xtycore.staff-invitation"
+ALREADY_ACCEPTED = N_("this invitation has been accepted already; sign in instead")
 
 
 def checked_email(email: str) -> str:
@@ -148,7 +149,7 @@ def public_view(staff: Staff) -> dict:
 
 def _check_may_manage(actor: Staff, target_role: StaffRole | str) -> None:
     if "staff.manage" not in permissions_of(actor.role) or not may_manage(actor.role, target_role):
-        raise NotAllowed(f"a {actor.role} cannot manage {StaffRole(target_role).value} accounts")
+        raise NotAllowed(N_("your role may not manage this account or grant this role"))
 
 
 def _others_active_owners(staff_id: int) -> int:
@@ -173,7 +174,7 @@ def change_role(actor: Staff, staff_id: int, role: StaffRole | str) -> Staff:
         _check_may_manage(actor, role)
         if target.role == StaffRole.OWNER.value and role is not StaffRole.OWNER and target.is_active \
                 and not _others_active_owners(target.id):
-            raise LastOwner("the last active owner cannot be given another role; make someone else owner first")
+            raise LastOwner(N_("the last active owner cannot be given another role; make someone else owner first"))
         target.role = role.value
     return target
 
@@ -188,9 +189,9 @@ def set_active(actor: Staff, staff_id: int, active: bool) -> Staff:
         target = _target(staff_id)
         _check_may_manage(actor, target.role)
         if not active and target.id == actor.id:
-            raise NotAllowed("you cannot disable your own account")
+            raise NotAllowed(N_("you cannot disable your own account"))
         if not active and target.role == StaffRole.OWNER.value and not _others_active_owners(target.id):
-            raise LastOwner("the last active owner cannot be disabled")
+            raise LastOwner(N_("the last active owner cannot be disabled"))
         target.is_active = active
     return target
 
@@ -262,16 +263,16 @@ def read_invitation(token: str) -> Invitation:
     try:
         data = _serializer().loads(token, max_age=INVITATION_MAX_AGE)
     except SignatureExpired:
-        raise InvitationInvalid("this invitation has expired; ask for a new one") from None
+        raise InvitationInvalid(N_("this invitation has expired; ask for a new one")) from None
     except BadSignature:
-        raise InvitationInvalid("this invitation link is not valid") from None
+        raise InvitationInvalid(N_("this invitation link is not valid")) from None
     invitation = Invitation(data["e"], StaffRole(data["r"]), data["n"], int(data["b"]))
     if find_staff(invitation.email) is not None:
-        raise InvitationInvalid("this invitation has been accepted already; sign in instead")
+        raise InvitationInvalid(ALREADY_ACCEPTED)
     sender = db.session.get(Staff, invitation.invited_by)
     if sender is None or not sender.is_active or "staff.manage" not in permissions_of(sender.role) \
             or not may_manage(sender.role, invitation.role):
-        raise InvitationInvalid("whoever sent this invitation can no longer grant it; ask for a new one")
+        raise InvitationInvalid(N_("whoever sent this invitation can no longer grant it; ask for a new one"))
     return invitation
 
 
@@ -285,7 +286,7 @@ def accept_invitation(token: str, password: str) -> Staff:
     try:
         return create_staff(invitation.email, password, role=invitation.role, display_name=invitation.display_name)
     except StaffEmailTaken:
-        raise InvitationInvalid("this invitation has been accepted already; sign in instead") from None
+        raise InvitationInvalid(ALREADY_ACCEPTED) from None
 
 
 def count_by_role() -> dict[str, int]:
