@@ -61,7 +61,8 @@ def add_to_cart(page: Page) -> None:
 
 
 def fill_address(page: Page, email: str | None = None) -> None:
-    expect(page).to_have_title(f"收货地址 · 结算 · {SHOP}")
+    # the live shop offers store pickup too, so the first step is "收货方式" (delivery or pickup)
+    expect(page).to_have_title(f"收货方式 · 结算 · {SHOP}")
     if email is not None:
         page.get_by_label("邮箱").fill(email)
     for label, value in ADDRESS.items():
