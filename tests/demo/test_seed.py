@@ -12,7 +12,7 @@ from xtycore import demo_data
 from xtycore.domain.reviews import ReviewStatus
 from xtycore.extensions import db
 from xtycore.models import (
-    Brand, Category, Customer, Order, Product, ProductImage, ProductReview, Staff, Variant,
+    Brand, CapabilityInstance, Category, Customer, Order, Product, ProductImage, ProductReview, Staff, Variant,
 )
 from xtycore.services import accounts, demo, images, reviews, staff
 
@@ -68,6 +68,10 @@ def test_seeding_makes_a_bilingual_shop_of_active_products_and_a_second_run_adds
         assert owner.role == "owner"
         customer = accounts.authenticate(demo.CUSTOMER_EMAIL, printed_password(lines, demo.CUSTOMER_EMAIL))
         assert customer.display_name == "小甜"
+        # shoppers see the instances' names at checkout: the demo names them in the shop's language
+        names = dict(db.session.execute(select(CapabilityInstance.type_code, CapabilityInstance.display_name)).all())
+        assert names["flat_rate"] == "快递配送" and names["store_pickup"] == "到店自提"
+        assert names["table_rate"] == "按地区计重快递" and names["sandbox"].startswith("沙箱支付")
 
         by_status = dict(db.session.execute(
             select(ProductReview.status, func.count()).group_by(ProductReview.status)

@@ -109,10 +109,9 @@ def seed_plugins() -> Iterator[str]:
             demo_settings = getattr(ctype.obj, "demo_settings", None)
             if demo_settings is None or (kind, ctype.code) in configured:
                 continue
-            capabilities.create_instance(
-                kind, ctype.code, display_name=ctype.name, settings=dict(demo_settings)
-            )
-            yield f"configured {kind} {ctype.code} ({ctype.name})"
+            name = getattr(ctype.obj, "demo_display_name", None) or ctype.name
+            capabilities.create_instance(kind, ctype.code, display_name=name, settings=dict(demo_settings))
+            yield f"configured {kind} {ctype.code} ({name})"
 
 
 # --------------------------------------------------------------------------

@@ -64,6 +64,7 @@ class FlatRate(_Manual):
     code = "flat_rate"
     name = "Flat rate"
     settings_schema = FlatRateSettings
+    demo_display_name = "快递配送"
     demo_settings = {"label": "顺丰标快", "price_minor": 1200, "free_over_minor": 9900,
                      "excluded_provinces": ["西藏", "新疆"]}
 
@@ -113,6 +114,7 @@ class TableRate(_Manual):
     code = "table_rate"
     name = "Table rate by province and weight"
     settings_schema = TableRateSettings
+    demo_display_name = "按地区计重快递"
     demo_settings = {
         "label": "中通快递",
         "free_over_minor": 19900,
@@ -172,6 +174,7 @@ class StorePickup(_Manual):
     code = "store_pickup"
     name = "Store pickup"
     settings_schema = StorePickupSettings
+    demo_display_name = "到店自提"
     features = CourierFeatures(pickup=True)
     demo_settings = {"stores": [{"code": "xihu", "name": "西湖门店", "address": "杭州市西湖区龙井路 1 号",
                                  "hours": "09:00–21:00"}]}

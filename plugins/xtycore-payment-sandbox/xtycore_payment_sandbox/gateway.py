@@ -63,6 +63,7 @@ class SandboxSettings(Schema):
 class SandboxGateway:
     code = trades.GATEWAY_CODE
     name = NAME
+    demo_display_name = "沙箱支付（测试用，不会真的扣款）"
     settings_schema = SandboxSettings
     features = GatewayFeatures(
         flows=frozenset({Flow.REDIRECT}), currencies=frozenset({"CNY", "HKD", "USD"}),
