@@ -135,6 +135,8 @@ def test_the_back_office_speaks_chinese_and_english(bank_app, objects, make_staf
     client = bank_app.test_client()
     sign_in(client, email_of(StaffRole.OWNER))
     chinese = client.get("/admin/?lang=zh_CN").get_data(as_text=True)
-    assert '<html lang="zh-CN">' in chinese and "概览" in chinese and "操作日志" in chinese
+    assert '<html lang="zh-CN">' in chinese and "概览" in chinese and "操作日志" in chinese and "(店主)" in chinese
+    staff_page = client.get("/admin/staff").get_data(as_text=True)
+    assert "只读: 可查看全部内容，不能修改" in staff_page
     english = client.get("/admin/?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in english and "Dashboard" in english and "(Owner)" in english
