@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
 
 from xtycore.domain.staff import permissions_of
 from xtycore.models.staff import Staff
 from xtycore.services.backoffice import admin_menu
+
+log = logging.getLogger("xtycore.admin")
 
 
 @dataclass(frozen=True)
@@ -35,5 +39,9 @@ def menu(staff: Staff) -> list[Link]:
     links = [Link(str(label), url_for(endpoint), endpoint) for label, endpoint, permission in SCREENS
              if permission is None or permission in granted]
     for entries in admin_menu(granted).values():
-        links += [Link(entry.label, url_for(entry.endpoint), entry.endpoint) for entry in entries]
+        for entry in entries:
+            try:
+                links.append(Link(entry.label, url_for(entry.endpoint), entry.endpoint))
+            except BuildError:  # a plugin's mistake must not take the back office down (menus fail open)
+                log.error("admin menu entry %r names endpoint %r, which does not exist", entry.label, entry.endpoint)
     return links
