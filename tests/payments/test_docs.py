@@ -9,7 +9,7 @@ import pytest
 from xtycore.domain.payment_states import PAYMENT, PaymentStatus
 from xtycore.models.payments import WEBHOOK_STATUSES
 from xtycore.payments_cli import payments_group
-from xtycore.services import payments
+from xtycore.services import payments, refunds
 
 from xtycore_payment_sandbox import protocol, trades
 from xtycore_payment_sandbox.gateway import SandboxGateway, SandboxSettings
@@ -35,7 +35,7 @@ def test_every_payments_command_is_documented(name):
 def test_every_payment_status_and_transition_is_documented():
     for status in PaymentStatus:
         assert f"| `{status.value}` |" in DOC
-    assert len(PAYMENT.transitions) == 5, "the prose lists the five transitions"
+    assert len(PAYMENT.transitions) == 6, "the prose lists the six transitions"
 
 
 def test_every_webhook_outcome_is_documented():
@@ -46,12 +46,53 @@ def test_every_webhook_outcome_is_documented():
 
 @pytest.mark.parametrize("name", [
     "start_payment", "settle_from_query", "apply_webhook", "confirm_offline", "payment_by_reference",
-    "pending_payment", "list_payments", "payment_ref", "notify_url", "masked",
+    "pending_payment", "list_payments", "payment_ref", "notify_url", "masked", "order_payment",
 ])
 def test_every_public_payments_function_is_named_with_its_signature(name):
     params = [p for p in inspect.signature(getattr(payments, name)).parameters]
     assert f"`{name}(" in DOC
     assert all(p in DOC for p in params), (name, params)
+
+
+@pytest.mark.parametrize("name", [
+    "refund", "refund_order", "capture", "void", "available_actions", "reconcile", "settle_pending_refund",
+])
+def test_every_public_ledger_function_is_named_with_its_signature(name):
+    params = [p for p in inspect.signature(getattr(refunds, name)).parameters]
+    assert f"`{name}(" in DOC
+    assert all(p in DOC for p in params), (name, params)
+
+
+def test_every_feature_ledger_kind_setting_and_signal_is_documented():
+    from dataclasses import fields
+
+    from xtycore.config import DefaultConfig
+    from xtycore.domain.payment_states import LedgerStatus
+    from xtycore.domain.payments import GatewayFeatures, TxKind
+
+    for feature in fields(GatewayFeatures):
+        assert f"`{feature.name}`" in DOC, feature.name
+    for kind in TxKind:
+        assert f"`{kind.value}`" in DOC, kind
+    for status in LedgerStatus:
+        assert f"`{status.value}`" in DOC, status
+    for key in ("REFUND_RESTOCK", "LATE_PAYMENT_POLICY", "REFUND_ON_CANCEL", "PAYMENT_CAPTURE_ON_SHIPMENT",
+                "PAYMENT_RECONCILE_AFTER_MINUTES"):
+        assert f"`{key}`" in DOC and hasattr(DefaultConfig, key), key
+    for value in (*refunds.RESTOCK_POLICIES, *refunds.LATE_PAYMENT_POLICIES):
+        assert f"`{value}`" in DOC, value
+    for signal in ("refund_succeeded", "refund_failed", "payment_captured"):
+        assert f"`{signal}`" in DOC, signal
+
+
+def test_every_conformance_fixture_is_documented():
+    from xtycore.testing.conformance import PaymentGatewayConformance
+
+    for fixture in ("capability", "plugin_module", "settings", "signed_webhook", "gateway_paid", "plugin_name",
+                    "payment_request"):
+        assert f"`{fixture}`" in DOC, fixture
+    assert "`sent_at`" in DOC and "`callbacks_have_timestamps`" in DOC
+    assert PaymentGatewayConformance.callbacks_have_timestamps is True
 
 
 def test_the_sandbox_protocol_is_documented_field_by_field():
