@@ -237,3 +237,30 @@ def test_the_reset_mail_is_written_in_the_request_language(shop, lang, subject, 
     head, _, body = mail.partition("\n\n")
     assert head == f"Subject: {subject.replace('小甜园', shop_name)}" and body.startswith(greeting)
     assert "30" in body and "https://shop.test/r/abc" in body
+
+
+def test_service_errors_written_in_one_language_reach_the_customer_in_theirs(shop):
+    with shop.app.app_context():
+        make_customer()
+    client = shop.app.test_client()
+    wrong = {"identifier": "mei@example.cn", "password": "not the password"}
+    assert "账号或密码不正确" in text(client.post("/account/login", data=wrong))
+    english = text(client.post("/account/login?lang=en", data=wrong))
+    assert "Wrong account or password." in english and "账号或密码不正确" not in english
+    taken = text(client.post("/account/register", data={"email": "mei@example.cn", "password": PASSWORD,
+                                                        "password_confirm": PASSWORD}))
+    assert "This email is already registered. Sign in or reset your password." in taken
+
+
+def test_an_error_raised_with_its_own_message_keeps_it_and_a_subclass_message_is_not_replaced(shop):
+    from xtycore.domain.errors import PaymentDeclined, PaymentError
+    from xtycore.web.orders import customer_text
+
+    class Refused(PaymentError):
+        customer_message = "Refused by the test bank."
+
+    with shop.app.test_request_context("/?lang=zh_CN"):
+        shop.app.preprocess_request()
+        assert customer_text(PaymentDeclined("declined")) == "支付被拒绝。"
+        assert customer_text(PaymentDeclined("declined", customer_message="余额不足")) == "余额不足"
+        assert customer_text(Refused("no")) == "Refused by the test bank."

@@ -244,7 +244,9 @@ def test_a_payment_that_cannot_start_keeps_the_order_and_offers_to_pay_again(sho
     client, review = reviewed
     response = submit(client, review)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "支付未能发起：The payment was declined." in html and "去支付" in html
+    assert "支付未能发起：支付被拒绝。" in html and "去支付" in html
+    english = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "The payment was declined." not in html and "去支付" in html and "Pay now" in english
     [order] = orders_in(shop.app)
     assert order.status == "pending_payment"
     payments.error, payments.action = None, PaymentAction(Flow.REDIRECT, url="https://pay.example/again")

@@ -27,7 +27,7 @@ from xtycore.security import client_address, current_customer, customer_required
 from xtycore.services import accounts, addresses
 from xtycore.services.mail import MailError, notify, send_mail
 from xtycore.themes import render
-from xtycore.web.orders import say
+from xtycore.web.orders import customer_text, say
 
 log = logging.getLogger("xtycore.account")
 
@@ -133,7 +133,7 @@ def register():
             try:
                 customer = accounts.register(**data)
             except accounts.AccountError as exc:
-                errors = {exc.field or "email": [exc.customer_message]}
+                errors = {exc.field or "email": [customer_text(exc)]}
             else:
                 login_user(customer)
                 say(gettext("Welcome! Your account has been created."))
@@ -158,7 +158,7 @@ def login():
             try:
                 customer = accounts.authenticate(data["identifier"], data["password"])
             except accounts.AccountError as exc:
-                form_error = exc.customer_message
+                form_error = customer_text(exc)
             else:
                 login_user(customer, remember=data["remember"])
                 return redirect(next_url or url_for(".overview"))
@@ -197,7 +197,7 @@ def change_password():
             try:
                 accounts.change_password(customer, data["current_password"], data["new_password"])
             except accounts.WrongPassword as exc:
-                errors = {exc.field: [exc.customer_message]}
+                errors = {exc.field: [customer_text(exc)]}
             else:
                 signed_in_again(customer)
                 mail_from_template("password_changed.txt", customer.email, notify, customer=customer)
@@ -256,7 +256,7 @@ def reset_password(token: str):
     try:
         customer = accounts.customer_for_reset_token(token)
     except accounts.ResetLinkInvalid as exc:
-        return page("reset_invalid.html", 400, message=exc.customer_message, max_age_minutes=reset_minutes(),
+        return page("reset_invalid.html", 400, message=customer_text(exc), max_age_minutes=reset_minutes(),
                     expired=isinstance(exc, accounts.ResetLinkExpired))
     errors = {}
     if request.method == "POST":
@@ -265,7 +265,7 @@ def reset_password(token: str):
             try:
                 customer = accounts.reset_password(token, data["password"])
             except accounts.ResetLinkInvalid as exc:
-                return page("reset_invalid.html", 400, message=exc.customer_message,
+                return page("reset_invalid.html", 400, message=customer_text(exc),
                             max_age_minutes=reset_minutes(), expired=False)
             logout_user()
             mail_from_template("password_changed.txt", customer.email, notify, customer=customer)
@@ -324,7 +324,7 @@ def _address_form(address_id: int | None):
                     _owned(addresses.update_address, customer.id, address_id, data["address"],
                            make_default=data["is_default"])
             except addresses.AddressBookFull as exc:
-                form_error = exc.customer_message
+                form_error = customer_text(exc)
             else:
                 say(gettext("Address saved."))
                 return redirect(url_for(".addresses"))

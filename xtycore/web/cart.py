@@ -32,7 +32,7 @@ from xtycore.services import addresses
 from xtycore.services import cart as carts
 from xtycore.services import checkout
 from xtycore.themes import render
-from xtycore.web.orders import PAYMENT_DUE, link_url, pay, say
+from xtycore.web.orders import PAYMENT_DUE, customer_text, link_url, pay, say
 
 log = logging.getLogger("xtycore.web.cart")
 
@@ -129,7 +129,7 @@ def add():
         cart = current_cart(create=True)
         carts.add_item(cart.id, variant_id, _quantity(default=1), customer_id=customer_id())
     except (carts.CartError, CatalogError) as exc:
-        say(exc.customer_message)
+        say(customer_text(exc))
     else:
         say(gettext("Added to your cart."))
     return redirect(target, code=303)
@@ -142,7 +142,7 @@ def update_line(variant_id: int):
         try:
             carts.set_quantity(cart.id, variant_id, _quantity(), customer_id=customer_id())
         except (carts.CartError, CatalogError) as exc:
-            say(exc.customer_message)
+            say(customer_text(exc))
     return redirect(url_for(".view"), code=303)
 
 
@@ -160,7 +160,7 @@ def add_coupon():
         cart = current_cart(create=True)
         code = carts.add_coupon(cart.id, request.form.get("code", ""))
     except carts.CartError as exc:
-        say(exc.customer_message)
+        say(customer_text(exc))
     else:
         say(gettext("Coupon %(code)s added; the discounts it qualifies for are applied automatically.", code=code))
     return redirect(back_to(url_for(".view")), code=303)
@@ -217,7 +217,7 @@ def _checkout_cart() -> Cart | Response:
 
 def _redirect_for(exc: XtyError) -> Response:
     """Where to send the shopper when checkout cannot go on, with the reason shown there."""
-    say(exc.customer_message)
+    say(customer_text(exc))
     if isinstance(exc, checkout.CheckoutIncomplete):
         return redirect(url_for(STEP_ENDPOINTS[exc.step]), code=303)
     if isinstance(exc, checkout.ShippingUnavailable):
@@ -323,7 +323,7 @@ def _save_to_book(owner_id: int, address: ChineseAddress) -> None:
     try:
         addresses.add_address(owner_id, address)
     except addresses.AddressBookFull as exc:
-        say(exc.customer_message)
+        say(customer_text(exc))
 
 
 @bp.route("/checkout/shipping", methods=["GET", "POST"])

@@ -19,13 +19,16 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from xtycore.domain import errors as domain_errors
+from xtycore.domain.catalog import PurchaseLimitExceeded
 from xtycore.domain.errors import XtyError
 from xtycore.domain.payments import Flow
 from xtycore.domain.states import InvalidTransition, OrderStatus
 from xtycore.extensions import db
 from xtycore.models import Order, Payment
 from xtycore.security import current_customer, customer_required
-from xtycore.services import checkout, orders
+from xtycore.services import accounts, checkout, orders, payments, reviews
+from xtycore.services.mail import MailError
 from xtycore.themes import render
 
 log = logging.getLogger("xtycore.web.orders")
@@ -61,6 +64,53 @@ def private(response: Response) -> Response:
 # --------------------------------------------------------------------------
 # helpers shared with the checkout
 # --------------------------------------------------------------------------
+
+
+#: What customers read for errors whose own message is written in one language only (the domain's
+#: English defaults, the Chinese of the account, review, order and mail services), by the class that
+#: wrote it. Messages an error was given when raised (with its values) are shown as they are.
+CUSTOMER_MESSAGES = {
+    domain_errors.XtyError: lazy_gettext("Something went wrong. Please try again."),
+    domain_errors.CapabilityUnavailable: lazy_gettext(
+        "This service is temporarily unavailable. Nothing was charged; please try again."),
+    domain_errors.PaymentError: lazy_gettext("The payment could not be completed. Nothing was charged."),
+    domain_errors.PaymentDeclined: lazy_gettext("The payment was declined."),
+    domain_errors.GatewayUnavailable: lazy_gettext(
+        "The payment service is not answering. Nothing was charged; please try again."),
+    domain_errors.CourierError: lazy_gettext("The delivery service is not available right now."),
+    domain_errors.NotDeliverable: lazy_gettext("This courier does not deliver to the address."),
+    PurchaseLimitExceeded: lazy_gettext("You have reached the purchase limit for this product."),
+    InvalidTransition: lazy_gettext("This action is not possible in the order's current state."),
+    payments.UnknownPayment: lazy_gettext("This payment does not exist."),
+    payments.OrderNotPayable: lazy_gettext("This order cannot be paid now."),
+    orders.OrderNotFound: lazy_gettext("This order does not exist."),
+    orders.AmountMismatch: lazy_gettext("The amount paid does not match the order total."),
+    accounts.EmailTaken: lazy_gettext("This email is already registered. Sign in or reset your password."),
+    accounts.MobileTaken: lazy_gettext("This mobile number is used by another account."),
+    accounts.InvalidCredentials: lazy_gettext("Wrong account or password."),
+    accounts.AccountDisabled: lazy_gettext("This account is disabled. Please contact customer service."),
+    accounts.WrongPassword: lazy_gettext("The current password is not correct."),
+    accounts.ResetLinkInvalid: lazy_gettext("This reset link is not valid or was used already. Please ask again."),
+    accounts.ResetLinkExpired: lazy_gettext("This reset link has expired. Please ask again."),
+    reviews.ReviewNotFound: lazy_gettext("This review does not exist."),
+    reviews.PhotoRejected: lazy_gettext(
+        "A photo cannot be used: upload JPEG, PNG, WebP or GIF pictures of at most 8 MB each."),
+    MailError: lazy_gettext("The email cannot be sent right now. Please try again later."),
+}
+
+
+def customer_text(exc: XtyError) -> str:
+    """What the customer reads for an error, in the request's language.
+
+    The message of the class that set it, through :data:`CUSTOMER_MESSAGES`
+    when that class writes in one language only; a lazy translation or a
+    message the error was raised with as it is.
+    """
+    if "customer_message" not in vars(exc):
+        for cls in type(exc).__mro__:
+            if "customer_message" in vars(cls):
+                return str(CUSTOMER_MESSAGES.get(cls, exc.customer_message))
+    return str(exc.customer_message)
 
 
 def say(message: Any, category: str = "message") -> None:
@@ -167,7 +217,7 @@ def pay(order: Order, token: str | None = None) -> Response | str:
     except XtyError as exc:
         log.warning("payment of order %s could not start: %s", order.number, exc)
         say(gettext("The payment could not be started: %(reason)s The order is kept; please pay for it later "
-                    "from the order page.", reason=exc.customer_message))
+                    "from the order page.", reason=customer_text(exc)))
         return redirect(confirmation, code=303)
     if action is None:
         return redirect(confirmation, code=303)

@@ -29,7 +29,7 @@ from xtycore.schemas.reviews import ReviewFormSchema
 from xtycore.security import current_customer, customer_required
 from xtycore.services import orders, reviews
 from xtycore.themes import render
-from xtycore.web.orders import say
+from xtycore.web.orders import customer_text, say
 
 log = logging.getLogger("xtycore.web.reviews")
 
@@ -124,7 +124,7 @@ def write(number: str, line_id: int):
     try:
         reviews.check_reviewable(order, line)
     except ReviewError as exc:
-        say(exc.customer_message)
+        say(customer_text(exc))
         return redirect(back, code=303)
     if request.method == "GET":
         return _form(order, line)
@@ -150,13 +150,13 @@ def write(number: str, line_id: int):
             photos=[reviews.Upload(f.stream, f.filename or "photo") for f in files],
         )
     except AlreadyReviewed as exc:
-        say(exc.customer_message)
+        say(customer_text(exc))
         return redirect(back, code=303)
     except reviews.PhotoRejected as exc:
         log.info("review photo refused: %s", exc)
-        return _form(order, line, 422, values=values, errors={"photos": [exc.customer_message]})
+        return _form(order, line, 422, values=values, errors={"photos": [customer_text(exc)]})
     except ReviewError as exc:
-        return _form(order, line, 422, values=values, form_error_message=exc.customer_message)
+        return _form(order, line, 422, values=values, form_error_message=customer_text(exc))
     if review.status == ReviewStatus.PUBLISHED.value:
         say(gettext("Your review is published. Thank you for sharing!"))
     else:
