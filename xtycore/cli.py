@@ -83,7 +83,9 @@ def migrate_instance() -> None:
 
 @click.command("init")
 @click.option("--force", is_flag=True, help="Write a new config.py (and secret key) even if one exists.")
-def init_command(force: bool) -> None:
+@click.option("--owner", "owner_email", default=None, metavar="EMAIL",
+              help="Also create the first staff owner (back office /admin) and print its password once.")
+def init_command(force: bool, owner_email: str | None) -> None:
     """Create the instance folder: config.py with a generated secret key, and the database."""
     instance = xconfig.instance_path_from_env()
     if init_instance(instance, force=force):
@@ -92,6 +94,10 @@ def init_command(force: bool) -> None:
         click.echo(f"instance folder {instance} already has config.py (use --force to replace it)")
     migrate_instance()
     click.echo("database ready")
+    if owner_email:
+        from xtycore.staff_cli import create_first_owner
+
+        create_first_owner(owner_email)
 
 
 @click.command("demo")

@@ -51,3 +51,20 @@ def staff_list() -> None:
     for row in rows:
         click.echo(f"{row.id:>4}  {row.email:32} {row.role:17} {'yes' if row.is_active else 'no':7} "
                    f"{row.display_name}")
+
+
+def create_first_owner(email: str) -> None:
+    """``xty init --owner EMAIL``: the first owner, with a generated password printed once."""
+    from xtycore import create_app
+    from xtycore.services import staff
+
+    with create_app().app_context():
+        try:
+            password = staff.create_first_owner(email)
+        except StaffError as exc:
+            raise click.ClickException(str(exc)) from None
+    if password is None:
+        click.echo("staff accounts exist already; no owner created (`xty staff list` shows them)")
+        return
+    click.echo(f"staff owner: {email.strip().lower()}  password: {password}  (shown once; sign in at /admin/ "
+               "and change it)")

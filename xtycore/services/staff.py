@@ -12,6 +12,7 @@ not hold the write lock. Staff are kept apart from customers
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app
@@ -97,6 +98,16 @@ def create_staff(email: str, password: str, *, role: StaffRole | str, display_na
             raise StaffEmailTaken(f"a staff account with email {email} exists") from None
         raise
     return staff
+
+
+def create_first_owner(email: str) -> str | None:
+    """Create the shop's first owner with a generated password and return it (show it once);
+    None, and nothing created, when any staff account exists already."""
+    if db.session.execute(select(func.count()).select_from(Staff)).scalar_one():
+        return None
+    password = secrets.token_urlsafe(12)
+    create_staff(email, password, role=StaffRole.OWNER)
+    return password
 
 
 def find_staff(email: str) -> Staff | None:
