@@ -36,3 +36,10 @@ def test_every_permission_is_documented_with_its_description_and_roles():
 def test_the_readme_links_the_guide():
     readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
     assert "[docs/backoffice.md](docs/backoffice.md)" in readme
+
+
+def test_every_xty_command_line_in_the_guide_exists():
+    from tests.scaffold.cli_lines import problems, xty_command_lines
+
+    lines = xty_command_lines(DOC.read_text(encoding="utf-8"))
+    assert lines and [p for words in lines for p in problems(words)] == []
