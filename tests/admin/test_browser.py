@@ -101,3 +101,13 @@ def test_the_back_office_fits_a_375_pixel_phone_and_its_menu_opens(live_shop, ow
     if folder:
         for name in ("admin-phone.png", "capabilities-phone.png"):
             Path(folder, name).write_bytes((tmp_path / name).read_bytes())
+
+
+def test_the_first_tab_reaches_the_skip_link_and_it_moves_focus_to_the_content(live_shop, owner_page):  # noqa: F811
+    page = owner_page("desktop")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= 0, "the focused link is visible"
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
