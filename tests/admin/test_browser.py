@@ -62,6 +62,7 @@ def test_an_owner_edits_a_payment_method_and_its_secret_stays_masked(live_shop, 
     page.locator(f"#instance-{instance_id} a").click()
     secret_input = page.locator("#f-secret_key")
     expect(secret_input).to_have_value("••••" + secret[-4:])
+    expect(page.locator("#f-secret_key-stored")).to_have_text("••••" + secret[-4:])
     assert secret not in page.content()
     page.locator("#f-merchant_id").fill("SANDBOX-SHOP-2")
     page.get_by_role("button", name="保存").click()
