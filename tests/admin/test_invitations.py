@@ -143,3 +143,30 @@ def test_the_owner_changes_roles_and_disables_staff_but_never_the_last_owner(xty
         second = db.session.query(Staff).filter_by(email="partner@shop.test").one()
         with pytest.raises(staff_service.LastOwner):
             staff_service.change_role(second, second.id, "read_only")
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(xty_app, make_staff):
+    import threading
+
+    first, second = make_staff(StaffRole.OWNER, "a@shop.test"), make_staff(StaffRole.OWNER, "b@shop.test")
+    barrier, outcomes = threading.Barrier(2), []
+
+    def demote(actor_id: int, target_id: int) -> None:
+        with xty_app.app_context():
+            actor = db.session.get(Staff, actor_id)
+            barrier.wait()
+            try:
+                staff_service.change_role(actor, target_id, "manager")
+                outcomes.append("demoted")
+            except staff_service.StaffError as exc:
+                outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in ((first, second), (second, first))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with xty_app.app_context():
+        owners = db.session.query(Staff).filter_by(role="owner", is_active=True).count()
+    assert owners == 1
+    assert sorted(outcomes) in (["LastOwner", "demoted"], ["NotAllowed", "demoted"])

@@ -164,12 +164,12 @@ def _check_may_manage(actor: Staff, target_role: StaffRole | str) -> None:
 
 
 def _others_active_owners(staff_id: int) -> int:
-    # locked on PostgreSQL, so two owners cannot demote each other at once; SQLite's writer lock does the same
+    # every active owner row is locked (the target's too) on PostgreSQL, so two owners demoting each
+    # other at once queue and the second sees the first's change; SQLite's writer lock does the same
     ids = db.session.execute(
-        select(Staff.id).where(Staff.role == StaffRole.OWNER.value, Staff.is_active.is_(True), Staff.id != staff_id)
-        .with_for_update()
+        select(Staff.id).where(Staff.role == StaffRole.OWNER.value, Staff.is_active.is_(True)).with_for_update()
     ).scalars().all()
-    return len(ids)
+    return len([i for i in ids if i != staff_id])
 
 
 def change_role(actor: Staff, staff_id: int, role: StaffRole | str) -> Staff:
