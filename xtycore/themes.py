@@ -149,6 +149,8 @@ class ThemeManager:
                 self._chains[name] = str(exc)
         self._environments: dict[str, Environment] = {}
         self._schemas: dict[str, type[Schema]] = {}
+        #: (kernel generation, theme) -> its validated settings: every change raises the generation
+        self.settings_memo: dict[tuple[int, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._reported: set[str] = set()
 
@@ -287,21 +289,31 @@ def theme_settings(name: str | None = None) -> dict[str, Any]:
     """The theme's settings: the merchant's stored values over the manifest defaults.
 
     A stored value the manifest no longer allows (the theme was upgraded) is
-    replaced by its default rather than breaking the page.
+    replaced by its default rather than breaking the page. Validated once per
+    kernel generation and process (every settings change raises the generation);
+    callers get a copy of their own.
     """
     from xtycore.state import snapshot
 
     name = name or active_theme_name()
     manager = get_themes()
-    specs = manager.settings_specs(name)
-    stored = snapshot().setting(SETTINGS_KEY_PREFIX + name)
-    values = {k: v for k, v in stored.items() if k in specs} if isinstance(stored, dict) else {}
-    defaults = {key: spec.default for key, spec in specs.items()}
-    try:
-        return {**defaults, **manager.settings_schema(name)().load(values)}
-    except ValidationError as exc:
-        manager.report_once(f"settings:{name}", f"theme {name} settings invalid, using defaults: {exc.messages}")
-        return {**defaults, **(exc.valid_data or {})}
+    snap = snapshot()
+    memo_key = (snap.generation, name)
+    settings = manager.settings_memo.get(memo_key)
+    if settings is None:
+        specs = manager.settings_specs(name)
+        stored = snap.setting(SETTINGS_KEY_PREFIX + name)
+        values = {k: v for k, v in stored.items() if k in specs} if isinstance(stored, dict) else {}
+        defaults = {key: spec.default for key, spec in specs.items()}
+        try:
+            settings = {**defaults, **manager.settings_schema(name)().load(values)}
+        except ValidationError as exc:
+            manager.report_once(f"settings:{name}", f"theme {name} settings invalid, using defaults: {exc.messages}")
+            settings = {**defaults, **(exc.valid_data or {})}
+        if len(manager.settings_memo) > 64:  # generations only grow: drop the old ones
+            manager.settings_memo.clear()
+        manager.settings_memo[memo_key] = settings
+    return dict(settings)
 
 
 def save_theme_settings(name: str, values: Mapping[str, Any]) -> dict[str, Any]:
