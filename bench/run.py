@@ -312,6 +312,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--instance", type=Path, help="copy this seeded instance folder instead of seeding one")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (instance, server logs)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13",
+                        help="xtycore's REDIS_URL, so its workers share one cache as in production "
+                             "(default redis://127.0.0.1:6379/13; 'none': each worker caches in-process)")
+    parser.add_argument("--no-warm-pass", action="store_true",
+                        help="skip fetching each page's paths once on both apps before measuring it")
     return parser.parse_args()
 
 
@@ -351,7 +356,8 @@ def run(args: argparse.Namespace, info: dict[str, str], folder: Path, pages_want
     with contextlib.ExitStack() as stack:
         xty = stack.enter_context(serve(
             "xtycore", gunicorn_command("xtycore:create_app()", xty_port, args, ROOT),
-            {"XTY_INSTANCE_PATH": str(instance)}, xty_port, folder / "xtycore.log",
+            {"XTY_INSTANCE_PATH": str(instance), **cache_environment(args.redis_url)}, xty_port,
+            folder / "xtycore.log",
         ))
         # the bare app shows reviews on product pages when xtycore does, so both do the same work
         reviews = REVIEWS_MARK in fetch(xty.port, work.paths["product"][0])[1]
@@ -372,6 +378,30 @@ def run(args: argparse.Namespace, info: dict[str, str], folder: Path, pages_want
         write_json(args.json, info, args, results, flow, flow_cpu_ms)
 
 
+def cache_environment(redis_url: str) -> dict[str, str]:
+    """xtycore's cache settings: a shared Redis under a key prefix of this run alone, when Redis answers."""
+    if redis_url == "none":
+        print("cache: in-process per worker (--redis-url none)")
+        return {}
+    try:
+        import redis
+
+        redis.Redis.from_url(redis_url).ping()
+    except Exception as exc:  # any failure means: measure without it, and say so
+        print(f"cache: in-process per worker; Redis at {redis_url} does not answer ({exc})")
+        return {}
+    prefix = f"xty-bench-{secrets.token_hex(4)}:"
+    print(f"cache: Redis {redis_url}, shared by the workers (key prefix {prefix})")
+    return {"XTY_REDIS_URL": redis_url, "XTY_CACHE_KEY_PREFIX": prefix}
+
+
+def warm_pass(servers: tuple[Server, ...], paths: list[str]) -> None:
+    """Fetch each of a page's paths once on each app, as a shop that has been serving a while has."""
+    for path in paths:
+        for server in servers:
+            fetch(server.port, path)
+
+
 def measure_pages(xty: Server, bare: Server, work: Workload, pages_wanted: list[str], folder: Path,
                   args: argparse.Namespace) -> dict[str, dict[str, PageRun]]:
     """Each page on both apps, one after the other: warm-up, then the measured run."""
@@ -382,6 +412,8 @@ def measure_pages(xty: Server, bare: Server, work: Workload, pages_wanted: list[
         # alternate which app goes first, so a drift in background load does not favour one
         order = (xty, bare) if n % 2 == 0 else (bare, xty)
         runs = {}
+        if not args.no_warm_pass:  # just before measuring: stored pages live STOREFRONT_PAGE_CACHE_SECONDS
+            warm_pass(order, work.paths[page])
         for server in order:
             wrk(server, paths_file, args.warmup, args.concurrency)
             before = load_average()
