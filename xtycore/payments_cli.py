@@ -47,7 +47,8 @@ def payments_list(status: str | None, limit: int) -> None:
         click.echo("no payments")
         return
     for p in rows:
-        flag = "  ! " + p.attention if p.attention else ""
+        flag = f"  refunded {_amount(p.refunded_minor, p.currency)}" if p.refunded_minor else ""
+        flag += "  ! " + p.attention if p.attention else ""
         click.echo(
             f"{p.reference}  {p.order.number:20} {p.gateway_code:16} {_amount(p.amount_minor, p.currency):>14}  "
             f"{p.status:9} {p.created_at:%Y-%m-%d %H:%M}{flag}"

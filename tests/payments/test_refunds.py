@@ -216,6 +216,8 @@ def test_staff_refund_from_the_command_line(shop, teas):
             PaymentTransaction.kind == "refund")).scalars().all()
         assert set(actors) == {"staff:王店长", f"staff:{actors[-1].split(':', 1)[1]}"}
         assert db.session.get(Order, order_id).refunded_minor == 3500
+    listing = runner.invoke(main, ["payments", "list"]).output
+    assert listing.rstrip().endswith("refunded 35.00 CNY")
 
 
 def test_available_actions_follow_the_payment_and_its_gateway(shop):
@@ -231,3 +233,15 @@ def test_available_actions_follow_the_payment_and_its_gateway(shop):
     refund(shop, order_id)
     with shop.app.app_context():
         assert refunds.available_actions(db.session.execute(select(Payment)).scalar_one()) == []
+
+
+def test_an_unknown_restock_policy_is_a_configuration_error_and_restocks_nothing(shop, teas, caplog):
+    (green, green_sku), _ = teas
+    shop.app.config["REFUND_RESTOCK"] = "sometimes"
+    order_id = lined_order(shop, teas)
+    shop.pay_sandbox(order_id)
+    result = refund(shop, order_id, lines=[refunds.RefundLine(green_sku, 1)])
+    assert result.status is LedgerStatus.SUCCEEDED
+    with shop.app.app_context():
+        assert stock_of(green) == 10
+    assert "REFUND_RESTOCK must be one of unshipped, always, never, not 'sometimes'" in caplog.text

@@ -11,6 +11,12 @@ that changed the status, so it is sent exactly once.
 
 Gateway calls happen outside database transactions: no row stays locked
 while a remote service thinks.
+
+A success also writes the first entry of the payment's transactions ledger
+(a capture, or an authorisation for gateways with delayed capture); what
+follows -- captures, voids, refunds, reconciliation, late payments -- is
+:mod:`xtycore.services.refunds`, which this module imports last so that its
+receivers are always connected.
 """
 
 from __future__ import annotations

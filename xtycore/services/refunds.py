@@ -41,7 +41,7 @@ from sqlalchemy import select, update
 
 from xtycore import signals
 from xtycore.domain.errors import (
-    CapabilityUnavailable, GatewayUnavailable, PaymentError, UnknownCapability,
+    CapabilityUnavailable, ConfigurationError, GatewayUnavailable, PaymentError, UnknownCapability,
 )
 from xtycore.domain.money import Money
 from xtycore.domain.payment_states import (
@@ -669,7 +669,7 @@ def transactions(payment_id: int) -> list[PaymentTransaction]:
 def restock_refunded_lines(sender: Any, *, order: Order, transaction: PaymentTransaction | None = None,
                            lines: Iterable[Mapping[str, Any]] = (), **kwargs: Any) -> int:
     """Put refunded units back in stock as ``REFUND_RESTOCK`` says; once per refund. Returns the units."""
-    policy = current_app.config["REFUND_RESTOCK"]
+    policy = _setting("REFUND_RESTOCK", RESTOCK_POLICIES)
     lines = list(lines)
     if not lines or transaction is None or policy == "never":
         return 0
@@ -744,7 +744,7 @@ def handle_late_payment(sender: Any, *, payment: Payment, **kwargs: Any) -> None
     if payment.paid_order or payment.status != PaymentStatus.SUCCEEDED.value:
         return
     features = _features_or_none(payment)
-    policy = current_app.config["LATE_PAYMENT_POLICY"]
+    policy = _setting("LATE_PAYMENT_POLICY", LATE_PAYMENT_POLICIES)
     if policy != "refund" or features is None or not (features.refunds or features.void):
         _note(payment.id, "the gateway cannot refund it: return the money by hand" if policy == "refund"
               else "LATE_PAYMENT_POLICY is flag: refund it or settle it with the customer")
@@ -794,6 +794,13 @@ def connect_receivers() -> None:
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
+
+
+def _setting(key: str, allowed: Sequence[str]) -> str:
+    value = current_app.config[key]
+    if value not in allowed:
+        raise ConfigurationError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _instance(payment: Payment) -> ConfiguredCapability:
