@@ -7,6 +7,8 @@ several processes can count what reached the gateway.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 from typing import Any, Mapping
@@ -17,7 +19,7 @@ from xtycore import hookimpl
 from xtycore.domain.errors import GatewayUnavailable, InvalidWebhook, PaymentDeclined, PaymentError
 from xtycore.domain.money import Money
 from xtycore.domain.payments import (
-    Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxStatus, WebhookEvent,
+    EventKind, Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxStatus, WebhookEvent,
 )
 from xtycore.domain.webhooks import WebhookRequest
 
@@ -131,7 +133,28 @@ class CardGateway:
         return GatewayResult(TxStatus.SUCCEEDED, payment.amount, gateway_reference="C-" + payment.payment_id)
 
     def parse_webhook(self, request: WebhookRequest, settings: Mapping[str, Any]) -> WebhookEvent:
-        raise InvalidWebhook("no callbacks in this test")
+        """Refund callbacks: JSON signed with HMAC-SHA256 keyed with the calls file's path (a test key)."""
+        if not hmac.compare_digest(card_signature(request.body, settings["calls_file"]),
+                                   request.header("X-Card-Signature")):
+            raise InvalidWebhook("the card callback's signature does not verify")
+        try:
+            data = json.loads(request.body)
+            return WebhookEvent(
+                event_id=data["event_id"], kind=EventKind(data["kind"]), payment_id=data["payment_id"],
+                amount=Money.from_minor(data["amount"], "CNY"), refund_id=data.get("refund_id", ""),
+                response_body="OK",
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidWebhook(f"malformed card callback: {exc!r}") from None
+
+
+def card_signature(body: bytes, key: str) -> str:
+    return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def card_callback(calls_file: str, **data: Any) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(data).encode()
+    return body, {"X-Card-Signature": card_signature(body, calls_file), "Content-Type": "application/json"}
 
 
 CARD = CardGateway()

@@ -145,6 +145,32 @@ def test_a_declined_refund_fails_releases_its_reservation_and_says_so(card):
     assert failures[-1] == "the card issuer refused the refund"
 
 
+def test_refund_callbacks_settle_a_pending_refund_once_and_a_contradiction_is_flagged(card):
+    failures = []
+    signals.refund_failed.connect(lambda sender, reason, **kw: failures.append(reason), weak=False)
+    order_id, payment_id = captured(card)
+    set_refund_answer(card, "pending")
+    with card.app.test_request_context():
+        pending = refunds.refund(payment_id, amount=Money("30.00"), reason="退货", actor="staff:a")
+    key, reference = lost_key(card, pending), card.payments(order_id)[0]["reference"]
+    callback = {"payment_id": reference, "amount": 3000, "refund_id": key}
+    body, headers = fake_gateways.card_callback(card.calls_file, event_id="E1", kind="refund.failed", **callback)
+    client = card.client()
+    assert client.post(f"/webhooks/payment/{card.sandbox_id}", data=body, headers=headers).data == b"OK"
+    assert client.post(f"/webhooks/payment/{card.sandbox_id}", data=body, headers=headers).data == b"OK"
+    assert [w["status"] for w in card.webhooks()] == ["applied", "duplicate"]
+    [payment] = card.payments(order_id)
+    assert (payment["refunded_minor"], payment["refund_pending_minor"]) == (0, 0)
+    assert card.ledger(order_id)[-1] == ("refund", "failed", 3000) and len(failures) == 1
+    body, headers = fake_gateways.card_callback(card.calls_file, event_id="E2", kind="refund.succeeded",
+                                                **callback)
+    assert client.post(f"/webhooks/payment/{card.sandbox_id}", data=body, headers=headers).status_code == 200
+    [payment] = card.payments(order_id)
+    assert payment["refunded_minor"] == 0 and card.events()[-1]["outcome"] == "no_change"
+    assert payment["attention"] == (
+        f"refund {key} is failed but a callback says refund.succeeded: check it with the gateway")
+
+
 def test_a_pending_refund_without_a_way_to_ask_is_flagged_for_staff(card, monkeypatch):
     monkeypatch.setattr(fake_gateways.CardGateway, "features",
                         dataclasses.replace(fake_gateways.CARD.features, refund_query=False))
