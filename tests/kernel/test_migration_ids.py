@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 #: ``alembic_version.version_num`` is VARCHAR(32): a longer id fails the upgrade on PostgreSQL
 MAX_REVISION_LENGTH = 32
 REVISION = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.MULTILINE)
-FILES = sorted([*ROOT.glob("xtycore/migrations/versions/*.py"), *ROOT.glob("plugins/*/*/migrations/versions/*.py")])
+FILES = sorted([
+    *ROOT.glob("xtycore/migrations/versions/*.py"),
+    *(p for p in ROOT.glob("plugins/*/*/migrations/*.py") if p.name != "__init__.py"),
+])
 
 
 def test_the_kernel_and_plugins_have_migrations_to_check():
