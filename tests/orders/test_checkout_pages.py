@@ -426,7 +426,7 @@ def test_shipping_options_ask_pickup_couriers_without_an_address_and_the_others_
         view = carts.view_cart(cart, None)
         pickup = checkout.shipping_options(view, None)
         shipped = checkout.shipping_options(view, ADDRESS)
-        assert checkout.pickup_offered()
+        assert checkout.offered_methods() == (checkout.SHIP, checkout.PICKUP)
     assert {(o.instance_id, o.quote.code, o.pickup) for o in pickup.options} == {
         (pickup_shop.pickup_id, "xihu", True), (pickup_shop.pickup_id, "binjiang", True)}
     assert [o.quote.location.hours for o in pickup.options] == ["09:00–21:00", "10:00–22:00"]
@@ -440,3 +440,17 @@ def test_a_pickup_choice_survives_placing_for_the_next_checkout(pickup_shop):
     assert client.get("/checkout").headers["Location"].endswith("/checkout/shipping")
     again = client.get("/checkout/address").get_data(as_text=True)
     assert 'name="method" value="pickup"' in again and 'value="李四"' in again
+
+
+def test_a_shop_that_only_offers_pickup_asks_for_the_pickup_contact_straight_away(pickup_shop):
+    with pickup_shop.app.app_context():
+        capabilities.set_instance_enabled(pickup_shop.courier_id, False)
+        assert checkout.offered_methods() == (checkout.PICKUP,)
+    client = pickup_shop.app.test_client()
+    client.post("/cart/add", data={"variant_id": pickup_shop.tea, "quantity": 1})
+    page = client.get("/checkout/address").get_data(as_text=True)
+    assert "<title>取货人 · 结算" in page and 'name="method" value="pickup"' in page
+    assert "快递配送" not in page and 'name="province"' not in page
+    assert client.post("/checkout/address", data={"method": "pickup", **CONTACT, "email": "li@example.cn"}
+                       ).headers["Location"].endswith("/checkout/shipping")
+    assert "西湖门店" in client.get("/checkout/shipping").get_data(as_text=True)

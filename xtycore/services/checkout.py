@@ -274,9 +274,11 @@ def is_pickup_courier(instance: Any) -> bool:
     return bool(getattr(instance.type.obj.features, "pickup", False))
 
 
-def pickup_offered() -> bool:
-    """Whether an enabled courier lets the customer collect the order, so checkout offers the choice."""
-    return any(is_pickup_courier(i) for i in get_kernel().registry.instances("courier"))
+def offered_methods() -> tuple[str, ...]:
+    """SHIP and PICKUP as the enabled couriers offer them: shipping when one ships, pickup when one lets
+    the customer collect (checkout then offers the choice). Shipping when no courier is enabled at all."""
+    kinds = {is_pickup_courier(i) for i in get_kernel().registry.instances("courier")}
+    return tuple(method for method, pickup in ((SHIP, False), (PICKUP, True)) if pickup in kinds) or (SHIP,)
 
 
 def shipping_options(view: carts.CartView, address: ChineseAddress | None) -> ShippingChoices:

@@ -247,20 +247,20 @@ def start():
 
 @bp.route("/checkout/address", methods=["GET", "POST"])
 def address():
-    """Step 1: where the order goes. When an enabled courier offers pickup, the shopper first chooses
-    between delivery and pickup (``?method=``, a link each, so it works without JavaScript); pickup asks
-    only for who collects it (name and mobile) and, for a guest, the email address."""
+    """Step 1: where the order goes. When the enabled couriers offer both shipping and pickup, the shopper
+    first chooses (``?method=``, a link each, so it works without JavaScript); with pickup couriers only,
+    pickup it is. Pickup asks only for who collects it (name and mobile) and, for a guest, the email address."""
     cart = _checkout_cart()
     if not isinstance(cart, Cart):
         return cart
     customer = current_customer()
     chosen = checkout.choices(cart)
-    pickup_offered = checkout.pickup_offered()
+    offered = checkout.offered_methods()
     # a form names its method (an address form without one ships); a page shows the one asked for, else the chosen one
     method = request.form.get("method", checkout.SHIP) if request.method == "POST" else (
         request.args.get("method") or chosen.method)
-    if method not in checkout.METHODS or not pickup_offered:
-        method = checkout.SHIP
+    if method not in offered:
+        method = offered[0]
     book = addresses.list_addresses(customer.id) if customer is not None and method == checkout.SHIP else []
     values: dict[str, Any] = {
         **(vars(chosen.address) if chosen.address else {}),
@@ -292,8 +292,7 @@ def address():
                 if customer is not None and request.form.get("save_address"):
                     _save_to_book(customer.id, data["address"])
                 return redirect(url_for(".shipping"), code=303)
-    page = _step_page("address", cart, book=book, values=values, errors=errors, method=method,
-                      pickup_offered=pickup_offered)
+    page = _step_page("address", cart, book=book, values=values, errors=errors, method=method, methods=offered)
     return page, 422 if errors else 200
 
 
