@@ -15,8 +15,10 @@ def test_a_shipped_order_cannot_be_cancelled_and_the_error_names_what_is_allowed
         ORDER.apply(OrderStatus.SHIPPED, "cancel")
 
 
-def test_final_states_allow_nothing():
-    assert ORDER.allowed(OrderStatus.CANCELLED) == []
+def test_final_states_allow_nothing_but_recording_a_refund():
+    # a cancelled order that had been paid gives its money back: the refund is recorded, the status stays
+    assert ORDER.allowed(OrderStatus.CANCELLED) == ["record_refund"]
+    assert ORDER.apply(OrderStatus.CANCELLED, "record_refund") is OrderStatus.CANCELLED
     with pytest.raises(InvalidTransition, match="nothing"):
         ORDER.apply(OrderStatus.REFUNDED, "pay")
 
