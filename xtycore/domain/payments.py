@@ -60,6 +60,34 @@ class GatewayFeatures:
     refund_query: bool = False
 
 
+class Device(str, enum.Enum):
+    """The kind of browser the customer pays from (gateways have a desktop and a mobile cashier)."""
+
+    DESKTOP = "desktop"
+    MOBILE = "mobile"
+
+
+#: User-Agent fragments of phones and tablets ("Mobi" is what every mobile browser sends).
+MOBILE_USER_AGENT_MARKS = ("Mobi", "Android", "iPhone", "iPad", "HarmonyOS")
+
+
+def device_of(user_agent: str) -> Device:
+    """The device a User-Agent header names; desktop when it names none."""
+    return Device.MOBILE if any(mark in user_agent for mark in MOBILE_USER_AGENT_MARKS) else Device.DESKTOP
+
+
+def preferred_flow(features: GatewayFeatures, device: Device) -> Flow | None:
+    """The flow the kernel asks for on ``device``, or None to leave the choice to the gateway.
+
+    A QR code cannot be scanned by the phone that shows it: on a mobile device,
+    a gateway that offers both a QR code and a redirect (WeChat Pay's Native and
+    H5) is asked to redirect.
+    """
+    if device is Device.MOBILE and {Flow.QR, Flow.REDIRECT} <= set(features.flows):
+        return Flow.REDIRECT
+    return None
+
+
 @dataclass(frozen=True)
 class PaymentRequest:
     """What the kernel asks a gateway to collect."""
@@ -71,8 +99,10 @@ class PaymentRequest:
     return_url: str  #: where the customer's browser comes back to
     notify_url: str  #: the webhook inbox URL of this gateway instance
     customer_ip: str = ""
-    flow: Flow | None = None  #: a flow the customer chose, when the gateway offers several
+    flow: Flow | None = None  #: the flow wanted, when the gateway offers several (see :func:`preferred_flow`)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    #: the customer's browser: gateways with a mobile cashier (Alipay WAP, WeChat H5) use it on phones
+    device: Device = Device.DESKTOP
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ from xtycore.domain.payment_states import (
     amount_problem,
 )
 from xtycore.domain.payments import (
-    Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxKind, TxStatus,
-    WebhookEvent,
+    Device, Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxKind, TxStatus,
+    WebhookEvent, device_of, preferred_flow,
 )
 from xtycore.domain.states import InvalidTransition, OrderStatus
 from xtycore.domain.webhooks import WebhookRequest
@@ -135,6 +135,7 @@ def start_payment(order_id: int, return_url: str) -> PaymentAction:
         payment = _open_payment(order, instance)
         payment.return_url = return_url
         payment_id = payment.id
+        device = device_of(http_request.headers.get("User-Agent", "")) if has_request_context() else Device.DESKTOP
         gateway_request = PaymentRequest(
             payment_id=payment.reference,
             order_number=order.number,
@@ -143,7 +144,9 @@ def start_payment(order_id: int, return_url: str) -> PaymentAction:
             return_url=url_for("payments.return_from_gateway", reference=payment.reference, _external=True),
             notify_url=notify_url(instance.id),
             customer_ip=(http_request.remote_addr or "") if has_request_context() else "",
+            flow=preferred_flow(instance.type.obj.features, device),
             metadata=order_metadata(order),
+            device=device,
         )
     try:
         action = instance.call("create_payment", request=gateway_request)

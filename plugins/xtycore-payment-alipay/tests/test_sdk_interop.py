@@ -18,7 +18,7 @@ from alipay.aop.api.util.SignatureUtils import get_sign_content, verify_with_rsa
 
 from xtycore.domain.errors import InvalidWebhook
 from xtycore.domain.money import Money
-from xtycore.domain.payments import EventKind, Flow
+from xtycore.domain.payments import Device, EventKind, Flow
 
 from xtycore_payment_alipay import client, protocol
 from xtycore_payment_alipay.gateway import AlipayGateway
@@ -147,13 +147,20 @@ def test_the_form_flow_posts_the_same_signed_fields(settings, merchant_keys):
     assert sdk_verifies(dict(action.form_fields), merchant_keys.public_pem)
 
 
-def test_a_mobile_device_gets_the_wap_cashier(settings, merchant_keys):
-    action = gateway.create_payment(payment_request(metadata={"device": "mobile"}), loaded(settings))
+@pytest.mark.parametrize("asked", [{"device": Device.MOBILE}, {"metadata": {"device": "mobile"}}])
+def test_a_mobile_device_gets_the_wap_cashier(settings, merchant_keys, asked):
+    action = gateway.create_payment(payment_request(**asked), loaded(settings))
     params = url_params(action.url)
     biz = json.loads(params["biz_content"])
     assert params["method"] == "alipay.trade.wap.pay" and biz["product_code"] == "QUICK_WAP_WAY"
     assert biz["quit_url"] == "https://shop.test/payments/return/" + PAYMENT_ID
     assert sdk_verifies(params, merchant_keys.public_pem)
+
+
+def test_a_computer_gets_the_page_cashier(settings):
+    params = url_params(gateway.create_payment(payment_request(device=Device.DESKTOP), loaded(settings)).url)
+    assert params["method"] == "alipay.trade.page.pay"
+    assert json.loads(params["biz_content"])["product_code"] == "FAST_INSTANT_TRADE_PAY"
 
 
 def test_api_calls_are_signed_so_the_sdk_verifies_them(merchant_keys, alipay_keys, fake_alipay):

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from xtycore.domain.errors import InvalidWebhook, PaymentError
 from xtycore.domain.money import Money
 from xtycore.domain.payments import (
-    EventKind, Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxStatus,
+    Device, EventKind, Flow, GatewayFeatures, GatewayResult, PaymentAction, PaymentRef, PaymentRequest, TxStatus,
     WebhookEvent,
 )
 from xtycore.domain.webhooks import WebhookRequest
@@ -28,7 +28,7 @@ CODE = "alipay"
 NAME = "支付宝 Alipay"
 PAGE_PAY = ("alipay.trade.page.pay", "FAST_INSTANT_TRADE_PAY")  # computer website (电脑网站支付)
 WAP_PAY = ("alipay.trade.wap.pay", "QUICK_WAP_WAY")  # mobile website (手机网站支付)
-#: ``PaymentRequest.metadata["device"]`` values that ask for the mobile cashier
+#: ``PaymentRequest.metadata["device"]`` values that also ask for the mobile cashier (besides ``request.device``)
 MOBILE_DEVICES = frozenset({"mobile", "wap", "h5"})
 TRADE_STATUS = {
     "WAIT_BUYER_PAY": TxStatus.PENDING,
@@ -94,6 +94,9 @@ class AlipayGateway:
 
     @staticmethod
     def wants_mobile(request: PaymentRequest) -> bool:
+        """The kernel's device (from the customer's browser), or a ``device`` an embedder put in metadata."""
+        if request.device is Device.MOBILE:
+            return True
         return str(request.metadata.get("device", "")).lower() in MOBILE_DEVICES
 
     def authorize(self, payment: PaymentRef, settings: Mapping[str, Any]) -> GatewayResult:
