@@ -136,6 +136,7 @@ def test_a_customer_picks_an_address_from_the_address_book(shop):
     submit(client, client.get("/checkout/review").get_data(as_text=True))
     [order] = orders_in(shop.app)
     assert (order.customer_id, order.email, order.ship_recipient) == (customer, "mei@example.cn", "张三")
+    assert (order.delivery_method, order.pickup_location) == ("ship", None)
 
 
 def test_another_customers_address_cannot_be_chosen(shop):
@@ -361,13 +362,15 @@ def test_a_guest_picks_up_in_store_and_the_order_records_the_store_instead_of_an
     placed = submit(client, review)
     [order] = orders_in(pickup_shop.app)
     assert (order.ship_recipient, order.ship_mobile, order.mobile) == ("李四", "13900139000", "13900139000")
-    assert (order.ship_province, order.ship_city, order.ship_district, order.ship_postcode) == ("", "", "", "")
-    assert order.ship_street == "西湖门店 · 杭州市西湖区龙井路 1 号 · 09:00–21:00"
+    assert order.delivery_method == "pickup" and order.pickup_location == {
+        "code": "xihu", "name": "西湖门店", "address": "杭州市西湖区龙井路 1 号", "hours": "09:00–21:00"}
+    assert (order.ship_province, order.ship_city, order.ship_district, order.ship_street, order.ship_postcode) == (
+        "", "", "", "", "")
     assert order.courier_instance_id == pickup_shop.pickup_id and order.courier_quote_code == "xihu"
     assert order.shipping_minor == 0 and order.total_minor == 4900 and order.email == "li@example.cn"
 
     confirmation = client.get(placed.headers["Location"]).get_data(as_text=True)
-    assert "自提点：西湖门店 · 杭州市西湖区龙井路 1 号 · 09:00–21:00" in confirmation
+    assert "自提点：西湖门店，杭州市西湖区龙井路 1 号" in confirmation and "营业时间：09:00–21:00" in confirmation
     assert "取货人：李四 13900139000" in confirmation and "收货与配送" not in confirmation
     english = client.get(placed.headers["Location"] + "?lang=en").get_data(as_text=True)
     assert "Pick up at: 西湖门店" in english and "Collected by: 李四" in english
@@ -386,9 +389,13 @@ def test_a_signed_in_customer_picks_up_and_the_order_page_says_where(pickup_shop
     client.post("/checkout/payment", data={"payment_instance_id": pickup_shop.payment_id})
     submit(client, client.get("/checkout/review").get_data(as_text=True))
     [order] = orders_in(pickup_shop.app)
-    assert order.email == "mei@example.cn" and order.ship_province == "" and "滨江门店" in order.ship_street
+    assert order.email == "mei@example.cn" and order.delivery_method == "pickup"
+    assert order.pickup_location["name"] == "滨江门店" and order.pickup_location["code"] == "binjiang"
+    assert (order.ship_recipient, order.ship_mobile, order.ship_province, order.ship_street) == (
+        "李四", "13900139000", "", "")
     detail = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
-    assert "自提点：滨江门店" in detail and "收货与配送" not in detail
+    assert "自提点：滨江门店，杭州市滨江区江南大道 88 号" in detail and "营业时间：10:00–22:00" in detail
+    assert "收货与配送" not in detail
 
 
 def test_the_pickup_contact_is_checked_like_the_address_book_and_nothing_is_saved(pickup_shop):

@@ -59,6 +59,7 @@ def test_an_order_is_a_snapshot_of_names_skus_prices_discounts_shipping_tax_and_
         "pending_payment", None, "Mei@Example.cn", ADDRESS.mobile)
     assert (order.ship_recipient, order.ship_province, order.ship_city, order.ship_district, order.ship_street,
             order.ship_postcode) == ("张三", "广东省", "深圳市", "南山区", "科技园南区高新南一道8号", "518057")
+    assert (order.delivery_method, order.pickup_location) == ("ship", None)
     assert (order.courier_instance_id, order.courier_quote_code, order.courier_label) == (
         taxed.courier_id, "standard", "顺丰速运 · 顺丰标快")
     assert (order.payment_instance_id, order.payment_label) == (taxed.payment_id, "对公转账")

@@ -26,6 +26,9 @@ from xtycore.extensions import db
 from xtycore.models.kernel import utcnow
 
 ORDER_STATUSES = ", ".join(f"'{s.value}'" for s in OrderStatus)
+#: how an order reaches the customer: sent to the ``ship_*`` address, or collected at ``pickup_location``
+SHIP, PICKUP = "ship", "pickup"
+DELIVERY_METHODS = f"'{SHIP}', '{PICKUP}'"
 
 
 class Cart(db.Model):
@@ -90,6 +93,7 @@ class Order(db.Model):
             "0 <= refunded_minor AND refunded_minor <= paid_minor AND paid_minor <= total_minor",
             name="paid_refunded",
         ),
+        CheckConstraint(f"delivery_method IN ({DELIVERY_METHODS})", name="delivery_method"),
         Index("ix_xty_order_status_expires_at", "status", "expires_at"),
         Index("ix_xty_order_customer_id_placed_at", "customer_id", "placed_at"),
     )
@@ -118,6 +122,12 @@ class Order(db.Model):
     paid_minor: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     refunded_minor: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
+    #: SHIP or PICKUP; a pickup order keeps its contact in ``ship_recipient`` and ``ship_mobile`` and
+    #: leaves the other ``ship_*`` columns empty
+    delivery_method: Mapped[str] = mapped_column(String(10), nullable=False, default=SHIP, server_default=SHIP)
+    #: a pickup order's location as it was chosen: {"code", "name", "address", "hours"}; None when shipped,
+    #: and for pickup orders placed before the column existed (their ``ship_street`` names the location)
+    pickup_location: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     ship_recipient: Mapped[str] = mapped_column(String(MAX_LENGTHS["recipient"]), nullable=False)
     ship_mobile: Mapped[str] = mapped_column(String(MAX_LENGTHS["mobile"]), nullable=False)
     ship_province: Mapped[str] = mapped_column(String(MAX_LENGTHS["province"]), nullable=False)

@@ -38,7 +38,7 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from xtycore.domain.addresses import MAX_LENGTHS, ChineseAddress
+from xtycore.domain.addresses import ChineseAddress
 from xtycore.domain.catalog import ProductStatus, check_purchase_limit
 from xtycore.domain.contributions import TaxLine
 from xtycore.domain.couriers import Address, Parcel, Quote, ShipmentRequest
@@ -50,6 +50,7 @@ from xtycore.extensions import db, transaction
 from xtycore.kernel import get_kernel
 from xtycore.models import Cart, CartLine, Customer, Order, OrderEvent, OrderLine, Product, Variant
 from xtycore.models.kernel import utcnow
+from xtycore.models.orders import PICKUP, SHIP
 from xtycore.services import cart as carts
 from xtycore.services import orders
 from xtycore.signals import order_placed
@@ -60,7 +61,6 @@ log = logging.getLogger("xtycore.checkout")
 #: order the first step asks for the pickup contact and the second for the pickup location.
 STEPS = ("address", "shipping", "payment", "review")
 #: How the order reaches the customer: sent to an address, or collected at a pickup location.
-SHIP, PICKUP = "ship", "pickup"
 METHODS = (SHIP, PICKUP)
 #: Attempts at a unique order number before giving up (collisions are rare; see builtin.order_numbers).
 ORDER_NUMBER_ATTEMPTS = 5
@@ -575,28 +575,27 @@ def _check_limits(session: Any, customer_id: int, review: Review) -> None:
         check_purchase_limit(limit, bought.get(product_id, 0), in_cart[product_id])
 
 
-def pickup_location_text(quote: Quote) -> str:
-    """Where a pickup order is collected, as the order records it: the location's name, address and hours."""
+def pickup_location_snapshot(quote: Quote) -> dict[str, str]:
+    """Where a pickup order is collected, as ``Order.pickup_location`` records it: the quote's code and the
+    location's name, address and hours (a pickup quote without a location: its label and description)."""
     location = quote.location
     if location is None:
-        return " · ".join(part for part in (quote.label, quote.description) if part)
-    return " · ".join(part for part in (location.name, location.address, location.hours) if part)
+        return {"code": quote.code, "name": quote.label, "address": quote.description, "hours": ""}
+    return {"code": quote.code, "name": location.name, "address": location.address, "hours": location.hours}
 
 
-def _delivery_columns(review: Review) -> dict[str, str]:
-    """The order's ``ship_*`` snapshot: the delivery address, or for pickup the contact and the location.
-
-    A pickup order has no province, city, district or postcode (empty) and its
-    ``ship_street`` names the pickup location; the order pages tell the two apart so.
-    """
+def _delivery_columns(review: Review) -> dict[str, Any]:
+    """The order's delivery snapshot: ``delivery_method``, the ``ship_*`` address or, for pickup, the contact
+    (``ship_recipient``, ``ship_mobile``; the address columns empty) and ``pickup_location``."""
     chosen = review.choices
     if review.shipping.pickup:
         contact = chosen.contact
-        return {"ship_recipient": contact.recipient, "ship_mobile": contact.mobile, "ship_province": "",
-                "ship_city": "", "ship_district": "", "ship_postcode": "",
-                "ship_street": pickup_location_text(review.shipping.quote)[:MAX_LENGTHS["street"]]}
+        return {"delivery_method": PICKUP, "pickup_location": pickup_location_snapshot(review.shipping.quote),
+                "ship_recipient": contact.recipient, "ship_mobile": contact.mobile, "ship_province": "",
+                "ship_city": "", "ship_district": "", "ship_street": "", "ship_postcode": ""}
     address = chosen.address
-    return {"ship_recipient": address.recipient, "ship_mobile": address.mobile, "ship_province": address.province,
+    return {"delivery_method": SHIP, "pickup_location": None,
+            "ship_recipient": address.recipient, "ship_mobile": address.mobile, "ship_province": address.province,
             "ship_city": address.city, "ship_district": address.district, "ship_street": address.street,
             "ship_postcode": address.postcode}
 

@@ -132,12 +132,6 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS[OrderStatus(status)])
 
 
-def is_pickup(order: Order) -> bool:
-    """Whether the customer collects the order: its snapshot has a pickup location, not an address
-    (no province; see :func:`xtycore.services.checkout._delivery_columns`)."""
-    return not order.ship_province
-
-
 def link_url(order: Order, **values: Any) -> str:
     """The order's signed page: a guest's only way in, and the confirmation page for everyone."""
     return url_for("orders.view", token=orders.order_link_token(order), **values)
@@ -162,7 +156,6 @@ def order_context(order: Order, *, pay_url: str, cancel_url: str, **extra: Any) 
         "status_label": status_label(order.status),
         "status_labels": {status.value: label for status, label in STATUS_LABELS.items()},
         "paid": order.status in {s.value for s in orders.PAID_STATUSES},
-        "pickup": is_pickup(order),
         "pay_url": pay_url,
         "cancel_url": cancel_url,
         "can_cancel": orders.can_cancel(order),
