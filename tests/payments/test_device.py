@@ -51,3 +51,23 @@ def test_start_payment_tells_the_gateway_the_device_and_the_flow(shop, monkeypat
     [request] = asked
     assert request.device is device
     assert request.flow is flow
+
+
+def test_a_refused_callback_is_worded_as_the_gateway_documents_when_it_says_how(shop, monkeypatch):
+    from xtycore_payment_sandbox.gateway import SandboxGateway
+
+    client = shop.client()
+    plain = client.post(f"/webhooks/payment/{shop.sandbox_id}", data=b"forged", content_type="text/plain")
+    assert (plain.status_code, plain.get_data(as_text=True)) == (400, "invalid callback")
+
+    monkeypatch.setattr(SandboxGateway, "rejection_reply", lambda self, status: ('{"code":"FAIL"}', "application/json"),
+                        raising=False)
+    worded = client.post(f"/webhooks/payment/{shop.sandbox_id}", data=b"forged", content_type="text/plain")
+    assert (worded.status_code, worded.mimetype, worded.get_json()) == (400, "application/json", {"code": "FAIL"})
+
+    def broken(self, status):
+        raise RuntimeError("wording failed")
+
+    monkeypatch.setattr(SandboxGateway, "rejection_reply", broken)
+    fallback = client.post(f"/webhooks/payment/{shop.sandbox_id}", data=b"forged", content_type="text/plain")
+    assert (fallback.status_code, fallback.get_data(as_text=True)) == (400, "invalid callback")

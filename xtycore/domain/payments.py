@@ -229,3 +229,17 @@ class SupportsRefundQuery(Protocol):
     def query_refund(self, payment: PaymentRef, refund_id: str, settings: Mapping[str, Any]) -> GatewayResult:
         """How the refund the kernel requested as ``refund_id`` stands: PENDING, SUCCEEDED (with its amount)
         or FAILED; raise :class:`~xtycore.domain.errors.PaymentError` when the gateway knows no such refund."""
+
+
+@runtime_checkable
+class SupportsRejectionReply(Protocol):
+    """An optional method of gateways whose documentation says how a refused callback is answered.
+
+    The webhook inbox refuses a callback with 400 (it fails verification or
+    does not match its payment) or 503 (the plugin failed: try again later),
+    in plain text by default. A gateway with this method words the body itself.
+    """
+
+    def rejection_reply(self, status: int) -> tuple[str, str]:
+        """``(body, content_type)`` for a refusal with HTTP ``status``, e.g. WeChat Pay's
+        ``('{"code": "FAIL", "message": "失败"}', "application/json")``."""

@@ -241,6 +241,10 @@ def apply_webhook(instance_id: int, request: WebhookRequest) -> WebhookReply:
         instance = get_kernel().registry.instance(instance_id, kind="payment")
     except UnknownCapability as exc:
         return _finish_webhook(webhook_id, "rejected", str(exc), REPLY_UNKNOWN_INSTANCE)
+    return _in_gateway_terms(instance, _verify_and_apply(instance, webhook_id, request))
+
+
+def _verify_and_apply(instance: ConfiguredCapability, webhook_id: int, request: WebhookRequest) -> WebhookReply:
     try:
         event = instance.call("parse_webhook", request=request)
     except InvalidWebhook as exc:
@@ -259,6 +263,24 @@ def apply_webhook(instance_id: int, request: WebhookRequest) -> WebhookReply:
         return _finish_webhook(webhook_id, "duplicate", "", _reply(event), event_id=event.event_id)
     _announce(change)
     return reply
+
+
+def _in_gateway_terms(instance: ConfiguredCapability, reply: WebhookReply) -> WebhookReply:
+    """A refusal (4xx, 5xx) worded as the gateway documents it, when it says how (``rejection_reply``).
+
+    WeChat Pay, say, wants ``{"code": "FAIL", "message": …}`` as JSON. The
+    status stays the kernel's; a gateway whose wording fails keeps the
+    kernel's plain-text reply.
+    """
+    word = getattr(instance.type.obj, "rejection_reply", None)
+    if reply.status < 400 or word is None:
+        return reply
+    try:
+        body, content_type = word(reply.status)
+    except Exception:  # the gateway gets a refusal whatever its plugin does
+        log.exception("%r could not word its webhook refusal; answering in plain text", instance)
+        return reply
+    return WebhookReply(reply.status, str(body), str(content_type))
 
 
 def _store_webhook(instance_id: int, request: WebhookRequest) -> int:

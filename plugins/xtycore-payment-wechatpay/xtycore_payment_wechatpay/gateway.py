@@ -254,6 +254,15 @@ class WeChatPayGateway:
         )
 
     # callbacks ---------------------------------------------------------
+    @staticmethod
+    def rejection_reply(status: int) -> tuple[str, str]:
+        """A refused notification answered as WeChat Pay documents: JSON ``{"code": "FAIL", "message": …}``.
+
+        WeChat Pay sends the notification again after any answer but 200/204.
+        """
+        message = "验签失败" if status == 400 else "系统繁忙，请稍后重试"
+        return json.dumps({"code": "FAIL", "message": message}, ensure_ascii=False), "application/json"
+
     def parse_webhook(self, request: WebhookRequest, settings: Mapping[str, Any]) -> WebhookEvent:
         """A verified payment or refund notification.
 
