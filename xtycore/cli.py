@@ -458,6 +458,8 @@ from xtycore.staff_cli import staff_group  # noqa: E402
 main.add_command(staff_group)
 from xtycore.reviews_cli import reviews_group  # noqa: E402
 main.add_command(reviews_group)
+from xtycore.backup import backup_command, restore_command  # noqa: E402
+main.add_command(backup_command), main.add_command(restore_command)
 
 if __name__ == "__main__":  # python -m xtycore.cli
     main()
