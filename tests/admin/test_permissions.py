@@ -39,6 +39,14 @@ MATRIX = [
     ("admin.staff_role", "POST", "/admin/staff/{clerk}/role", {"role": "read_only"}, "staff.manage"),
     ("admin.staff_active", "POST", "/admin/staff/{clerk}/active", {"active": "1"}, "staff.manage"),
     ("admin.audit_entries", "GET", "/admin/audit?object_type=capability", None, "audit.view"),
+    ("admin.order_list", "GET", "/admin/orders?q=T0001", None, "orders.view"),
+    ("admin.order_detail", "GET", "/admin/orders/{order}", None, "orders.view"),
+    # the bank transfer's payment is unpaid: the kernel refuses each action (422) and the objects stay usable
+    ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/refund",
+     {"mode": "amount", "amount": "1.00", "reason": "test"}, "orders.refund"),
+    ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/capture", None,
+     "orders.refund"),
+    ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/void", None, "orders.refund"),
     ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
 ]
 
@@ -73,8 +81,31 @@ def objects(bank_app, make_staff_in):
     with bank_app.app_context():
         spare = capabilities.create_instance("payment", "fixture_bank_transfer", display_name="备用",
                                              settings=BANK_SETTINGS)
+        order, payment = unpaid_order(bank_app.config["XTY_TEST_BANK_INSTANCE"])
     return {"instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
-            "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test")}
+            "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test"),
+            "order": order, "payment": payment}
+
+
+def unpaid_order(instance_id: int) -> tuple[str, int]:
+    """An order waiting for its bank transfer: (order number, payment id)."""
+    from xtycore.extensions import transaction
+    from xtycore.models import Order, Payment
+
+    with transaction() as session:
+        order = Order(
+            number="T0001", status="pending_payment", currency="CNY", subtotal_minor=5000, total_minor=5000,
+            ship_recipient="张三", ship_mobile="13800138000", ship_province="浙江省", ship_city="杭州市",
+            ship_district="西湖区", ship_street="龙井路 1 号", courier_quote_code="standard", courier_label="快递",
+            payment_instance_id=instance_id, checkout_token="permissions-test-order",
+        )
+        session.add(order)
+        session.flush()
+        payment = Payment(order_id=order.id, instance_id=instance_id, gateway_code="fixture_bank_transfer",
+                          reference="PPERMISSIONSTEST", amount_minor=5000, currency="CNY", flow="offline")
+        session.add(payment)
+        session.flush()
+        return order.number, payment.id
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def _csrf(error: CSRFError) -> tuple[str, int]:
 
 
 from xtycore.admin import (  # noqa: E402,F401  (the views register their routes on bp)
-    account, audit_log, dashboard, plugins, staff, themes,
+    account, audit_log, dashboard, orders, plugins, staff, themes,
 )
 from xtycore.admin.preview import init_preview  # noqa: E402
 

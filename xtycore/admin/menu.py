@@ -26,6 +26,7 @@ class Link:
 #: (label, endpoint, permission or None for any signed-in staff member)
 SCREENS = (
     (_l("Dashboard"), "admin.dashboard", None),
+    (_l("Orders"), "admin.order_list", "orders.view"),
     (_l("Plugins"), "admin.plugins", "plugins.manage"),
     (_l("Payment, delivery, promotions, support"), "admin.capability_list", "plugins.manage"),
     (_l("Themes"), "admin.themes", "themes.manage"),

@@ -1,0 +1,246 @@
+"""Orders: the list (filters, search, pages), one order in full, and the payment actions staff may take.
+
+Views read the order tables and leave every movement of money to the payment
+kernel (:mod:`xtycore.services.refunds`): a refund, capture or void is that
+service's call, wrapped in an audit entry that commits with the ledger row it
+writes. A refusal shows the service's message next to the form and writes
+nothing. What a payment offers is :func:`~xtycore.services.refunds.available_actions`
+(what its gateway declares) and what the staff member's role grants.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from xtycore.admin import bp, page
+from xtycore.admin.audit_log import _day
+from xtycore.admin.auth import current_staff
+from xtycore.admin.permissions import can, requires
+from xtycore.domain.errors import CapabilityUnavailable, PaymentError
+from xtycore.domain.money import Money
+from xtycore.domain.payment_states import LedgerStatus
+from xtycore.domain.states import OrderStatus, refund_status
+from xtycore.extensions import db
+from xtycore.i18n import format_money
+from xtycore.models import Order
+from xtycore.models.payments import Payment, PaymentTransaction
+from xtycore.services import audit, refunds
+
+#: Orders one page of the list shows.
+PAGE_SIZE = 50
+#: The permission every payment action needs (ROLE_PERMISSIONS: finance, managers and owners).
+PAY_PERMISSION = "orders.refund"
+#: The form each action posts, and the audit action it records.
+ACTIONS = {"refund": "order.refund", "capture": "order.capture", "void": "order.void"}
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str = ""
+
+
+def find_orders(where: OrderFilter, *, page_number: int = 1) -> tuple[list[Order], int]:
+    """One page of orders matching ``where``, newest first, and how many match: two statements."""
+    query = select(Order)
+    if where.status:
+        query = query.where(Order.status == where.status)
+    if where.since is not None:
+        query = query.where(Order.placed_at >= where.since)
+    if where.until is not None:
+        query = query.where(Order.placed_at < where.until)
+    if where.search:
+        term = where.search.strip()
+        like = f"%{term.lower()}%"
+        query = query.where(or_(Order.number == term.upper(), func.lower(Order.email).like(like),
+                                Order.ship_mobile == term, Order.mobile == term))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(PAGE_SIZE)
+        .offset((max(page_number, 1) - 1) * PAGE_SIZE)
+    ).scalars().all()
+    return list(rows), total
+
+
+@bp.route("/orders")
+@requires("orders.view")
+def order_list():
+    zone = ZoneInfo(current_app.config["SHOP_TIMEZONE"])
+    args = request.args
+    status = args.get("status", "")
+    where = OrderFilter(
+        status=status if status in {s.value for s in OrderStatus} else "",
+        since=_day(args.get("since"), zone), until=_day(args.get("until"), zone, end=True),
+        search=args.get("q", "").strip()[:254],
+    )
+    page_number = max(args.get("page", 1, type=int), 1)
+    rows, total = find_orders(where, page_number=page_number)
+    return page("orders.html", rows=rows, total=total, page_number=page_number, page_size=PAGE_SIZE,
+                statuses=[s.value for s in OrderStatus],
+                filters={"status": where.status, "since": args.get("since", ""), "until": args.get("until", ""),
+                         "q": where.search})
+
+
+def _order(number: str) -> Order | None:
+    return db.session.execute(
+        select(Order).where(Order.number == number)
+        .options(selectinload(Order.lines), selectinload(Order.events))
+    ).scalar_one_or_none()
+
+
+def _payments(order: Order) -> list[dict[str, Any]]:
+    """The order's payments, each with its ledger (one statement each for payments and ledger rows)."""
+    rows = db.session.execute(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).scalars().all()
+    ledger: dict[int, list[PaymentTransaction]] = {row.id: [] for row in rows}
+    if rows:
+        for tx in db.session.execute(
+            select(PaymentTransaction).where(PaymentTransaction.payment_id.in_(list(ledger)))
+            .order_by(PaymentTransaction.id)
+        ).scalars():
+            ledger[tx.payment_id].append(tx)
+    allowed = can(PAY_PERMISSION)
+    return [{"payment": row, "ledger": ledger[row.id], "refundable_minor": refunds.refundable_minor(row),
+             "actions": refunds.available_actions(row) if allowed else [],
+             "pending": any(tx.status == LedgerStatus.PENDING.value for tx in ledger[row.id])}
+            for row in rows]
+
+
+def _refunded_quantities(order: Order, payments: list[dict[str, Any]]) -> dict[int, int]:
+    """Units of each line refunded or being refunded (what a line refund may still take)."""
+    done: dict[int, int] = {}
+    for item in payments:
+        for tx in item["ledger"]:
+            if tx.kind == "refund" and tx.status != LedgerStatus.FAILED.value:
+                for line in tx.lines or ():
+                    done[line["order_line_id"]] = done.get(line["order_line_id"], 0) + int(line["quantity"])
+    return done
+
+
+def _detail(order: Order, status: int = 200, errors: dict[int, dict[str, str]] | None = None,
+            form: dict[str, str] | None = None):
+    payments = _payments(order)
+    return page("order_detail.html", status, order=order, payments=payments,
+                refunded_quantities=_refunded_quantities(order, payments),
+                refund_state=refund_status(order.paid_minor, order.refunded_minor).value,
+                errors=errors or {}, form=form or {}, form_key="adm-" + secrets.token_hex(12))
+
+
+@bp.route("/orders/<number>")
+@requires("orders.view")
+def order_detail(number: str):
+    order = _order(number)
+    if order is None:
+        return page("404.html", 404)
+    return _detail(order)
+
+
+# --------------------------------------------------------------------------
+# payment actions
+# --------------------------------------------------------------------------
+
+
+class FormError(ValueError):
+    """The posted form cannot be read; nothing was sent to the kernel."""
+
+
+def _refund_request(order: Order, form: Any) -> dict[str, Any]:
+    """The keyword arguments of :func:`refunds.refund` from the posted form."""
+    key = form.get("key", "")
+    request_args: dict[str, Any] = {
+        "reason": form.get("reason", "").strip()[:500],
+        "idempotency_key": key if key.startswith("adm-") and len(key) <= 64 else None,
+    }
+    if not request_args["reason"]:
+        raise FormError(_("Say why the money is refunded."))
+    if form.get("mode") == "lines":
+        lines = []
+        for line in order.lines:
+            text = form.get(f"qty-{line.id}", "").strip() or "0"
+            if not text.isdigit():
+                raise FormError(_("Quantities are whole numbers."))
+            if int(text):
+                lines.append(refunds.RefundLine(line.sku, int(text)))
+        shipping = form.get("shipping") == "1"
+        if not lines and not shipping:
+            raise FormError(_("Choose the quantities to refund, or the shipping fee."))
+        return {**request_args, "lines": lines, "shipping": shipping}
+    try:
+        amount = Money(form.get("amount", "").strip(), order.currency)
+    except (InvalidOperation, ValueError, TypeError):
+        raise FormError(_("Enter the amount to refund, such as 12.50.")) from None
+    return {**request_args, "amount": amount}
+
+
+def _audited(action: str, order: Order, payment: Payment, call, reason: str = ""):
+    """Run ``call()`` (a kernel service) inside an audit entry naming the order, the amount and the reason."""
+
+    def after(session) -> dict[str, Any]:
+        made = audit.created(session, PaymentTransaction)
+        tx = made[-1] if made else None
+        return {"order": order.number, "payment": payment.reference, "kind": tx.kind if tx else action,
+                "amount": str(Money.from_minor(tx.amount_minor, tx.currency)) if tx else None,
+                "reason": reason, "transaction": tx.idempotency_key if tx else None}
+
+    with audit.recorded(ACTIONS[action], "order", order.number, before={
+        "status": order.status, "paid": str(Money.from_minor(order.paid_minor, order.currency)),
+        "refunded": str(Money.from_minor(order.refunded_minor, order.currency)),
+    }, after=after):
+        return call()
+
+
+def _done(result: refunds.TxResult, order: Order):
+    """Flash what became of the movement and show the order again."""
+    amount = format_money(result.amount)
+    labels = {"refund": _("Refund"), "capture": _("Capture"), "void": _("Void")}
+    kind = labels.get(result.kind.value, result.kind.value)
+    if result.status is LedgerStatus.SUCCEEDED:
+        flash(_("%(kind)s of %(amount)s succeeded.", kind=kind, amount=amount))
+    elif result.status is LedgerStatus.PENDING:
+        flash(_("%(kind)s of %(amount)s is pending: the payment provider has not answered yet.",
+                kind=kind, amount=amount), "info")
+    else:
+        flash(_("The payment provider refused the %(kind)s of %(amount)s: %(message)s", kind=kind, amount=amount,
+                message=result.message), "error")
+    return redirect(url_for(".order_detail", number=order.number))
+
+
+@bp.route("/orders/<number>/payments/<int:payment_id>/<any(refund, capture, void):action>", methods=["POST"])
+@requires(PAY_PERMISSION)
+def order_payment_action(number: str, payment_id: int, action: str):
+    order = _order(number)
+    payment = db.session.get(Payment, payment_id) if order is not None else None
+    if payment is None or payment.order_id != order.id:
+        return page("404.html", 404)
+    actor = f"staff:{current_staff().email}"
+    reason = request.form.get("reason", "").strip()[:500]
+    try:
+        if action == "refund":
+            wanted = _refund_request(order, request.form)
+            result = _audited(action, order, payment,
+                              lambda: refunds.refund(payment_id, actor=actor, **wanted), wanted["reason"])
+        elif action == "capture":
+            result = _audited(action, order, payment, lambda: refunds.capture(payment_id, actor=actor))
+        else:
+            result = _audited(action, order, payment,
+                              lambda: refunds.void(payment_id, actor=actor, reason=reason), reason)
+    except FormError as exc:
+        message = str(exc)
+    except (PaymentError, CapabilityUnavailable) as exc:
+        message = str(exc)
+    else:
+        return _done(result, order)
+    db.session.rollback()
+    db.session.expire_all()
+    return _detail(_order(number), 422, errors={payment_id: {action: message}}, form=request.form.to_dict())
