@@ -46,8 +46,6 @@ MANIFEST = "manifest.json"
 UPLOADS = "uploads"
 DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 COUNTED = {"orders": "xty_order", "products": "xty_product", "customers": "xty_customer"}
-#: sqlite3 backup step: pages copied between progress reports (other connections may write in between)
-SQLITE_PAGES_PER_STEP = 256
 
 Progress = Callable[[str, int, int], None]
 
@@ -93,12 +91,18 @@ def _sqlite_counts(path: Path) -> tuple[dict[str, int], list[str]]:
 
 
 def _sqlite_dump(target: Path, progress: Progress) -> tuple[dict[str, int], list[str]]:
-    """Copy the live SQLite database page by page into ``target`` (sqlite3's online backup)."""
+    """Copy the live SQLite database into ``target`` with sqlite3's online backup API.
+
+    One step (``pages=-1``) copies the whole file inside one read transaction: in WAL mode
+    writers go on meanwhile and the copy is the database as of that transaction's start.
+    Copying in several steps would restart after every write from another connection,
+    which a busy shop may never stop making.
+    """
     raw = db.engine.raw_connection()
     copy = sqlite3.connect(target)
     try:
         raw.driver_connection.backup(
-            copy, pages=SQLITE_PAGES_PER_STEP,
+            copy, pages=-1,
             progress=lambda status, remaining, total: progress("database", total - remaining, total),
         )
     finally:
