@@ -27,6 +27,7 @@ class Link:
 SCREENS = (
     (_l("Dashboard"), "admin.dashboard", None),
     (_l("Orders"), "admin.order_list", "orders.view"),
+    (_l("Customers"), "admin.customer_list", "customers.view"),
     (_l("Plugins"), "admin.plugins", "plugins.manage"),
     (_l("Payment, delivery, promotions, support"), "admin.capability_list", "plugins.manage"),
     (_l("Themes"), "admin.themes", "themes.manage"),
