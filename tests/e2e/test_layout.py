@@ -163,7 +163,9 @@ def test_a_guest_picks_up_in_store_on_a_phone_and_the_order_link_wraps(live_shop
     place.click()
 
     page.wait_for_url(re.compile(r"/orders/"))
-    expect(page.locator(".panel", has_text="自提点")).to_contain_text("西湖门店 · 杭州市西湖区龙井路 1 号")
+    pickup = page.locator(".panel", has_text="自提点")
+    expect(pickup).to_contain_text("自提点：西湖门店，杭州市西湖区龙井路 1 号")
+    expect(pickup).to_contain_text("营业时间：09:00–21:00")
     order_link = page.locator(".long-link a")
     expect(order_link).to_contain_text("/orders/")
     check_page(page, tmp_path, "pickup-confirmation-phone", order_link)
