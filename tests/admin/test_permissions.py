@@ -47,6 +47,14 @@ MATRIX = [
     ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/capture", None,
      "orders.refund"),
     ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/void", None, "orders.refund"),
+    ("admin.customer_list", "GET", "/admin/customers?q=buyer&status=active", None, "customers.view"),
+    ("admin.customer_detail", "GET", "/admin/customers/{customer}", None, "customers.view"),
+    ("admin.customer_note_add", "POST", "/admin/customers/{customer}/notes", {"body": "回访"}, "customers.edit"),
+    ("admin.customer_tag_add", "POST", "/admin/customers/{customer}/tags", {"tag": "VIP"}, "customers.edit"),
+    ("admin.customer_tag_remove", "POST", "/admin/customers/{customer}/tags/remove", {"tag": "VIP"},
+     "customers.edit"),
+    # the account is active already: refused with 422, and it stays usable
+    ("admin.customer_active", "POST", "/admin/customers/{customer}/active", {"active": "1"}, "customers.edit"),
     ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
 ]
 
@@ -76,15 +84,16 @@ def test_the_matrix_covers_every_admin_route_that_is_not_public(xty_app):
 
 @pytest.fixture
 def objects(bank_app, make_staff_in):
-    from xtycore.services import capabilities
+    from xtycore.services import accounts, capabilities
 
     with bank_app.app_context():
         spare = capabilities.create_instance("payment", "fixture_bank_transfer", display_name="备用",
                                              settings=BANK_SETTINGS)
         order, payment = unpaid_order(bank_app.config["XTY_TEST_BANK_INSTANCE"])
+        buyer = accounts.register(email="buyer@example.cn", password="correct horse 42").id
     return {"instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
             "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test"),
-            "order": order, "payment": payment}
+            "order": order, "payment": payment, "customer": buyer}
 
 
 def unpaid_order(instance_id: int) -> tuple[str, int]:
