@@ -106,6 +106,7 @@ def test_the_list_is_newest_first_and_filters_by_status_shop_dates_and_search(sh
     assert listed("since=2026-03-02&until=2026-03-02") == {"older"}  # its shop date, not its UTC date
     assert listed("since=2026-03-01&until=2026-03-01") == set()
     assert listed("q=LIN@example.cn") == {"older"}
+    assert listed("q=%25") == set()  # a LIKE wildcard typed by staff is matched literally
     assert listed("q=13900139000") == {"other"}
     assert listed(f"q={numbers['paid'].lower()}") == {"paid"}
     assert listed("status=nonsense") == {"paid", "older", "other"}

@@ -10,6 +10,7 @@ nothing. What a payment offers is :func:`~xtycore.services.refunds.available_act
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,8 +64,8 @@ def find_orders(where: OrderFilter, *, page_number: int = 1) -> tuple[list[Order
         query = query.where(Order.placed_at < where.until)
     if where.search:
         term = where.search.strip()
-        like = f"%{term.lower()}%"
-        query = query.where(or_(Order.number == term.upper(), func.lower(Order.email).like(like),
+        like = "%" + re.sub(r"([\\%_])", r"\\\1", term.lower()) + "%"  # what staff type is matched literally
+        query = query.where(or_(Order.number == term.upper(), func.lower(Order.email).like(like, escape="\\"),
                                 Order.ship_mobile == term, Order.mobile == term))
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(
