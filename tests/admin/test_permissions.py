@@ -39,6 +39,8 @@ MATRIX = [
     ("admin.staff_role", "POST", "/admin/staff/{clerk}/role", {"role": "read_only"}, "staff.manage"),
     ("admin.staff_active", "POST", "/admin/staff/{clerk}/active", {"active": "1"}, "staff.manage"),
     ("admin.audit_entries", "GET", "/admin/audit?object_type=capability", None, "audit.view"),
+    ("admin.reports", "GET", "/admin/reports?preset=this_month", None, "reports.view"),
+    ("admin.report_csv", "GET", "/admin/reports/sales.csv?preset=this_year&granularity=month", None, "reports.view"),
     ("admin.order_list", "GET", "/admin/orders?q=T0001", None, "orders.view"),
     ("admin.order_detail", "GET", "/admin/orders/{order}", None, "orders.view"),
     # the bank transfer's payment is unpaid: the kernel refuses each action (422) and the objects stay usable

@@ -100,7 +100,7 @@ def _csrf(error: CSRFError) -> tuple[str, int]:
 
 
 from xtycore.admin import (  # noqa: E402,F401  (the views register their routes on bp)
-    account, audit_log, dashboard, orders, plugins, staff, themes,
+    account, audit_log, dashboard, orders, plugins, reports, staff, themes,
 )
 from xtycore.admin import customers  # noqa: E402,F401  (customer accounts)
 from xtycore.admin.preview import init_preview  # noqa: E402

@@ -32,6 +32,7 @@ SCREENS = (
     (_l("Payment, delivery, promotions, support"), "admin.capability_list", "plugins.manage"),
     (_l("Themes"), "admin.themes", "themes.manage"),
     (_l("Staff"), "admin.staff_list", "staff.manage"),
+    (_l("Reports"), "admin.reports", "reports.view"),
     (_l("Audit log"), "admin.audit_entries", "audit.view"),
 )
 
