@@ -200,3 +200,16 @@ def test_an_archive_of_the_other_dialect_is_refused(shop, tmp_path):
     assert f"is a backup of a {other} database, but this shop is configured for {mine}" in result.output
     with shop.app.app_context():
         assert orders_snapshot() == before
+
+
+def test_large_uploads_show_progress_and_come_back_byte_for_byte(shop, tmp_path):
+    archive = tmp_path / "big.tar.gz"
+    data = bytes(range(256)) * (5 * 4096)  # 5 MiB, above the progress bar threshold
+    with shop.app.app_context():
+        big = uploads_root() / "products" / "big.jpg"
+        big.write_bytes(data)
+    result = backup(shop.app, archive)
+    assert "uploads" in result.output.replace("uploaded files", "")
+    big.write_bytes(b"replaced")
+    assert restore(shop.app, archive, "--yes").exit_code == 0
+    assert big.read_bytes() == data
