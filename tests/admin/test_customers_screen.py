@@ -292,3 +292,44 @@ def test_the_customers_screens_speak_chinese(xty_app):
     assert "客户" in html and "注册日期从" in html
     html = client.get(f"/admin/customers/{mei}?lang=zh_CN").get_data(as_text=True)
     assert "员工备注" in html and "停用账户" in html
+
+
+NOTE_TABLES = {"xty_customer_note", "xty_customer_tag"}
+
+
+def test_migration_0012_builds_the_note_and_tag_tables_as_the_models_declare_them(xty_db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    def table_of(obj, type_):
+        return getattr(obj if type_ == "table" else getattr(obj, "table", None), "name", None)
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, parents: type_ == "schema" or (
+                name if type_ == "table" else parents.get("table_name")) in NOTE_TABLES,
+            "include_object": lambda obj, name, type_, reflected, other: table_of(obj, type_) in NOTE_TABLES,
+        })
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_0012_follows_the_order_pickup_revision(xty_app):
+    from alembic.script import ScriptDirectory
+
+    from xtycore import database
+
+    scripts = ScriptDirectory.from_config(database.alembic_config(xty_app))
+    assert scripts.get_revision("0012_customer_notes").down_revision == "0011_order_pickup"
+
+
+def test_deleting_a_customer_takes_their_notes_and_tags_along(xty_app):
+    mei = register(xty_app, "mei@example.cn")
+    _id, client = staff_client(xty_app, StaffRole.OWNER)
+    client.post(f"/admin/customers/{mei}/notes", data={"body": "note"})
+    client.post(f"/admin/customers/{mei}/tags", data={"tag": "VIP"})
+    with xty_app.app_context():
+        with transaction() as session:
+            session.execute(Customer.__table__.delete().where(Customer.id == mei))
+        assert db.session.execute(select(CustomerNote)).first() is None
+        assert db.session.execute(select(CustomerTag)).first() is None
