@@ -13,28 +13,17 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.admin.conftest import staff_client
-from tests.orders.helpers import make_product
 from tests.payments.conftest import SANDBOX_SETTINGS, shop  # noqa: F401  (fixture)
+from tests.payments.test_refunds import teas  # noqa: F401  (fixture: two variants in stock)
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db, transaction
-from xtycore.models import Order, OrderEvent, Payment, Variant
+from xtycore.models import Order, OrderEvent, Payment
 from xtycore.models.audit import AuditEntry
 from xtycore.services.capabilities import update_instance
 
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def teas(shop):  # noqa: F811
-    """Two variants in stock: (variant id, sku) each."""
-    with shop.app.app_context():
-        _, green = make_product("西湖龙井", price="30.00", stock=10)
-        _, black = make_product("正山小种", price="28.00", stock=10)
-        skus = {vid: db.session.get(Variant, vid).sku for vid in (green, black)}
-        db.session.remove()
-    return (green, skus[green]), (black, skus[black])
 
 
 @pytest.fixture
