@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from tests.admin.conftest import staff_client
+from tests.admin.test_dashboard import count_statements
 from tests.orders.helpers import ADDRESS, PASSWORD, make_product, make_shop, place
 from xtycore.admin.customers import CustomerFilter, find_customers
 from xtycore.domain.staff import StaffRole
@@ -121,19 +122,6 @@ def test_the_list_is_paginated_newest_accounts_first(xty_app):
     _id, client = staff_client(xty_app, StaffRole.READ_ONLY)
     html = client.get("/admin/customers?page=2").get_data(as_text=True)
     assert html.count('id="customer-') == 3 and "page=1" in html
-
-
-def count_statements(app, client, path: str) -> int:
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
 
 
 def test_order_count_and_spending_come_from_one_aggregate_query(shop):
