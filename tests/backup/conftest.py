@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.orders.conftest import no_payments_module, xty_config  # noqa: F401  (cheap hashing, no gateway)
 from tests.orders.helpers import make_customer, make_product, make_shop, place
-from xtycore.services import checkout
 from xtycore.services.images import uploads_root
-
-
-@pytest.fixture
-def xty_config():
-    """argon2id at its cheapest: these tests register a customer, they do not test hashing."""
-    return {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 1024, "PASSWORD_HASH_PARALLELISM": 1}
-
-
-@pytest.fixture(autouse=True)
-def no_payments_module(monkeypatch):
-    """Orders are placed up to payment; the payments module is not what a backup is about."""
-    monkeypatch.setattr(checkout, "payments_module", lambda: None)
 
 
 @pytest.fixture
