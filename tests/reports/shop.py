@@ -7,7 +7,7 @@ Local days (Asia/Shanghai) of each row, and what the reports must say about them
 - order C, 2026-03-01 23:30 local, completed ¥30.01: 1 × 白瓷杯;
 - order D, 2026-03-02 00:10 local, refunded ¥80.00: 1 × 绿茶 ¥20.00, 3 × 白瓷杯 ¥60.00; ¥30.00 refund
   succeeded 2026-03-02 10:00 local, a ¥50.00 refund failed (not counted);
-- order E, 2026-03-02, still waiting for payment: never counted;
+- order E, 2026-03-02, still waiting for payment, and order F, cancelled unpaid: never counted;
 - customers registered 2026-02-28 23:00 and 2026-03-01 00:30 local.
 
 So for 2026-03-01 to 2026-03-02 by day: 03-01 has 2 orders, ¥150.01, average ¥75.01 (75.005 rounded half up),
@@ -33,9 +33,9 @@ def utc(*parts: int) -> datetime:
 
 
 def order(placed_at: datetime, total: int, status: str = "paid", lines=(), refunded: int = 0,
-          currency: str = "CNY") -> Order:
+          currency: str = "CNY", paid: int | None = None) -> Order:
     n = next(_numbers)
-    paid = total if status != "pending_payment" else 0
+    paid = (total if status != "pending_payment" else 0) if paid is None else paid
     made = Order(number=f"R{n:06d}", status=status, currency=currency, subtotal_minor=total, total_minor=total,
                  paid_minor=paid, refunded_minor=refunded, ship_recipient="张三", ship_mobile="13800000000",
                  ship_province="浙江省", ship_city="杭州市", ship_district="西湖区", ship_street="龙井路 1 号",
@@ -68,6 +68,7 @@ def seed_shop() -> dict[str, int]:
         refunded = order(utc(2026, 3, 1, 16, 10), 8000, status="refunded", refunded=3000,
                          lines=[(tea, 1, 2000), (cup, 3, 2000)])
         order(utc(2026, 3, 2, 4, 0), 99999, status="pending_payment", lines=[(tea, 9, 11111)])
+        order(utc(2026, 3, 2, 5, 0), 55555, status="cancelled", paid=0, lines=[(cup, 5, 11111)])
         customer("early@shop.test", utc(2026, 2, 28, 15, 0))
         customer("new@shop.test", utc(2026, 2, 28, 16, 30))
         db.session.flush()

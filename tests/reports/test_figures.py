@@ -110,3 +110,10 @@ def test_presets_on_the_shop_s_today():
                        "last_30_days": (date(2026, 1, 12), date(2026, 2, 10)),
                        "this_month": (date(2026, 2, 1), date(2026, 2, 28)),
                        "this_year": (date(2026, 1, 1), date(2026, 12, 31))}
+
+
+def test_an_order_cancelled_after_payment_counts_as_sales_and_its_refund_as_refunds(xty_db):
+    with transaction():
+        order(utc(2026, 3, 1, 4, 0), 4200, status="cancelled", refunded=4200)
+    row = reports.sales_report(date(2026, 3, 1), date(2026, 3, 1), "day").rows[0]
+    assert (row.orders, row.sales_minor) == (1, 4200)

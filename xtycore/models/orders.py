@@ -96,6 +96,7 @@ class Order(db.Model):
         CheckConstraint(f"delivery_method IN ({DELIVERY_METHODS})", name="delivery_method"),
         Index("ix_xty_order_status_expires_at", "status", "expires_at"),
         Index("ix_xty_order_customer_id_placed_at", "customer_id", "placed_at"),
+        Index("ix_xty_order_placed_at", "placed_at"),  # reports: orders in a date range
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
