@@ -321,3 +321,27 @@ def test_deleting_a_customer_takes_their_notes_and_tags_along(xty_app):
             session.execute(Customer.__table__.delete().where(Customer.id == mei))
         assert db.session.execute(select(CustomerNote)).first() is None
         assert db.session.execute(select(CustomerTag)).first() is None
+
+
+def test_a_tag_added_by_someone_else_meanwhile_is_refused_not_an_error(xty_app, monkeypatch):
+    from xtycore.admin import customers
+
+    mei = register(xty_app, "mei@example.cn")
+    _id, client = staff_client(xty_app, StaffRole.SUPPORT_AGENT)
+    checked = customers._tags_of
+
+    def racing(session, customer_id):
+        # what the check saw before another request added the same tag
+        tags = checked(session, customer_id)
+        if "VIP" not in tags:
+            with transaction() as other:
+                other.add(CustomerTag(customer_id=customer_id, tag="VIP"))
+        return tags
+
+    monkeypatch.setattr(customers, "_tags_of", racing)
+    response = client.post(f"/admin/customers/{mei}/tags", data={"tag": "VIP"})
+    assert response.status_code == 422 and "already has the tag VIP" in response.get_data(as_text=True)
+    monkeypatch.setattr(customers, "_tags_of", checked)
+    assert audit_actions(xty_app, mei) == []
+    with xty_app.app_context():
+        assert db.session.execute(select(CustomerTag.tag)).scalars().all() == ["VIP"]

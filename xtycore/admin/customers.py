@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from xtycore.admin import bp, page
@@ -166,10 +167,17 @@ def _change(customer_id: int, action: str, check, apply, done: str, *, snapshot=
         return _detail(customer, 422, error=error, values=request.form.to_dict())
     snapshot = snapshot or (lambda session, row: customer_view(row))
     before = snapshot(db.session, customer)
-    with audit.recorded(action, "customer", customer_id, before=before,
-                        after=lambda session: snapshot(session, session.get(Customer, customer_id))):
-        with transaction() as session:
-            apply(session, session.get(Customer, customer_id))
+    try:
+        with audit.recorded(action, "customer", customer_id, before=before,
+                            after=lambda session: snapshot(session, session.get(Customer, customer_id))):
+            with transaction() as session:
+                apply(session, session.get(Customer, customer_id))
+    except IntegrityError:
+        # another request got there first (the same tag added twice at once): say what the check now finds
+        error = check(db.session.get(Customer, customer_id))
+        if not error:
+            raise
+        return _detail(customer, 422, error=error, values=request.form.to_dict())
     flash(done)
     return redirect(url_for(".customer_detail", customer_id=customer_id))
 
