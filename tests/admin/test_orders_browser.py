@@ -75,7 +75,7 @@ def test_finance_staff_refund_part_of_an_order_on_a_phone(live_shop, shopper, tm
     form.get_by_role("button", name="退款").click()
     expect(page.get_by_role("status")).to_contain_text("退款已成功")
     expect(page.locator(".order-refunded")).to_contain_text("15.00")
-    expect(page.locator(".refund-status")).to_have_text("partially_refunded")
+    expect(page.locator(".refund-status")).to_have_text("部分退款")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=tmp_path / "order-refunded-phone.png", full_page=True)
 

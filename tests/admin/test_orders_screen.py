@@ -182,7 +182,8 @@ def test_staff_refund_part_by_amount_then_a_line_then_the_rest(shop, paid, teas,
     assert "Refund of CN¥10.00 succeeded." in text(client.get(response.headers["Location"]))
     assert shop.ledger(paid) == [("capture", "succeeded", 8800), ("refund", "succeeded", 1000)]
     assert shop.order_row(paid)["refunded_minor"] == 1000 and shop.order_row(paid)["status"] == "paid"
-    assert "partially_refunded" in text(client.get(f"/admin/orders/{number}"))
+    assert '<strong class="refund-status" data-status="partially_refunded">Partially refunded</strong>' in \
+        text(client.get(f"/admin/orders/{number}"))
 
     line_id = lines_of(shop, paid)[black_sku]
     response = client.post(refund_url(shop, paid), data={"mode": "lines", f"qty-{line_id}": "1", "reason": "退货",
@@ -197,6 +198,7 @@ def test_staff_refund_part_by_amount_then_a_line_then_the_rest(shop, paid, teas,
     assert row["refunded_minor"] == 8800 and row["status"] == "refunded"
     page = text(client.get(f"/admin/orders/{number}"))
     assert "refund-form" not in page  # nothing left to refund
+    assert 'data-status="refunded">Refunded</strong>' in page
 
     entries = [e for e in audit_rows(shop.app) if e[0] == "order.refund"]
     assert [(e[1], e[2], e[4]["amount"], e[4]["reason"]) for e in entries] == [

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -30,12 +31,13 @@ from xtycore.admin.permissions import can, requires
 from xtycore.domain.errors import CapabilityUnavailable, PaymentError
 from xtycore.domain.money import Money
 from xtycore.domain.payment_states import LedgerStatus
-from xtycore.domain.states import OrderStatus, refund_status
+from xtycore.domain.states import OrderStatus, RefundStatus, refund_status
 from xtycore.extensions import db
 from xtycore.i18n import format_money
 from xtycore.models import Order
 from xtycore.models.payments import Payment, PaymentTransaction
 from xtycore.services import audit, refunds
+from xtycore.web.orders import STATUS_LABELS
 
 #: Orders one page of the list shows.
 PAGE_SIZE = 50
@@ -43,6 +45,15 @@ PAGE_SIZE = 50
 PAY_PERMISSION = "orders.refund"
 #: The form each action posts, and the audit action it records.
 ACTIONS = {"refund": "order.refund", "capture": "order.capture", "void": "order.void"}
+#: What staff read for the money returned on an order.
+REFUND_LABELS = {RefundStatus.NONE: _l("Not refunded"), RefundStatus.PARTIAL: _l("Partially refunded"),
+                 RefundStatus.FULL: _l("Refunded")}
+
+
+@bp.app_template_global("order_status_label")
+def order_status_label(status: str) -> str:
+    """An order status as the back office shows it (the customer's wording, in the staff member's language)."""
+    return str(STATUS_LABELS[OrderStatus(status)])
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ def order_list():
     page_number = max(args.get("page", 1, type=int), 1)
     rows, total = find_orders(where, page_number=page_number)
     return page("orders.html", rows=rows, total=total, page_number=page_number, page_size=PAGE_SIZE,
-                statuses=[s.value for s in OrderStatus],
+                statuses=list(OrderStatus),
                 filters={"status": where.status, "since": args.get("since", ""), "until": args.get("until", ""),
                          "q": where.search})
 
@@ -134,7 +145,8 @@ def _detail(order: Order, status: int = 200, errors: dict[int, dict[str, str]] |
     payments = _payments(order)
     return page("order_detail.html", status, order=order, payments=payments,
                 refunded_quantities=_refunded_quantities(order, payments),
-                refund_state=refund_status(order.paid_minor, order.refunded_minor).value,
+                refund_state=refund_status(order.paid_minor, order.refunded_minor),
+                refund_label=str(REFUND_LABELS[refund_status(order.paid_minor, order.refunded_minor)]),
                 errors=errors or {}, form=form or {}, form_key="adm-" + secrets.token_hex(12))
 
 
