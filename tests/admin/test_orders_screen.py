@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.admin.conftest import staff_client
-from tests.payments.conftest import SANDBOX_SETTINGS, shop  # noqa: F401  (fixture)
+from tests.payments.conftest import SANDBOX_SETTINGS, card, shop  # noqa: F401  (fixtures)
+from tests.payments.test_ledger import authorised
 from tests.payments.test_refunds import teas  # noqa: F401  (fixture: two variants in stock)
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db, transaction
@@ -279,6 +280,22 @@ def test_cash_on_delivery_offers_only_what_its_gateway_declares(shop):  # noqa: 
     assert shop.ledger(order_id)[-1][:2] == ("void", "succeeded")
     assert [(e[0], e[2], e[4]["reason"]) for e in audit_rows(shop.app) if e[0].startswith("order.")] == [
         ("order.void", number, "客户取消")]
+
+
+def test_an_authorised_card_payment_offers_capture_and_void_and_staff_capture_it(card):  # noqa: F811
+    order_id, _payment_id = authorised(card)
+    _, client = staff_client(card.app, StaffRole.FINANCE)
+    number = number_of(card, order_id)
+    page = text(client.get(f"/admin/orders/{number}"))
+    assert "capture-form" in page and "void-form" in page and "refund-form" not in page
+    response = client.post(refund_url(card, order_id, "capture"))
+    assert response.status_code == 302
+    page = text(client.get(response.headers["Location"]))
+    assert "Capture of CN¥88.00 succeeded." in page
+    assert "capture-form" not in page and "void-form" not in page and "refund-form" in page
+    assert card.ledger(order_id)[-1] == ("capture", "succeeded", 8800)
+    assert [(e[0], e[2], e[4]["amount"]) for e in audit_rows(card.app)
+            if e[0].startswith("order.")] == [("order.capture", number, "88.00 CNY")]
 
 
 def test_a_payment_of_another_order_is_not_found(shop, paid):  # noqa: F811
