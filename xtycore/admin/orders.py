@@ -45,6 +45,8 @@ PAGE_SIZE = 50
 PAY_PERMISSION = "orders.refund"
 #: The form each action posts, and the audit action it records.
 ACTIONS = {"refund": "order.refund", "capture": "order.capture", "void": "order.void"}
+#: The one-time key each refund form carries (sent as the refund's idempotency key: a repeated post refunds once).
+FORM_KEY = re.compile(r"adm-[0-9a-f]{16,48}")
 #: What staff read for the money returned on an order.
 REFUND_LABELS = {RefundStatus.NONE: _l("Not refunded"), RefundStatus.PARTIAL: _l("Partially refunded"),
                  RefundStatus.FULL: _l("Refunded")}
@@ -173,7 +175,7 @@ def _refund_request(order: Order, form: Any) -> dict[str, Any]:
     key = form.get("key", "")
     request_args: dict[str, Any] = {
         "reason": form.get("reason", "").strip()[:500],
-        "idempotency_key": key if key.startswith("adm-") and len(key) <= 64 else None,
+        "idempotency_key": key if FORM_KEY.fullmatch(key) else None,
     }
     if not request_args["reason"]:
         raise FormError(_("Say why the money is refunded."))
