@@ -28,6 +28,7 @@ Amounts are integers in the minor unit (fen) throughout; never floats.
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -179,15 +180,16 @@ def _bucket(column: Any) -> ColumnElement[int]:
     return cast(func.floor(func.extract("epoch", column) / BUCKET_SECONDS), Integer)
 
 
-def _per_bucket(column: Any, values: Sequence[Any], low: datetime, high: datetime, *where: Any,
-                join: Any = None) -> list[tuple[datetime, tuple[int, ...]]]:
+def _per_bucket(column: Any, values: Sequence[Any], low: datetime, high: datetime,
+                *where: Any) -> list[tuple[int, ...]]:
+    """``(bucket, value, ...)`` rows: the values added up per UTC quarter hour of ``column``."""
     bucket = _bucket(column).label("bucket")
-    query = select(bucket, *values)
-    if join is not None:
-        query = query.select_from(join)
-    query = query.where(column >= low, column < high, *where).group_by(bucket)
-    return [(datetime.fromtimestamp(int(row[0]) * BUCKET_SECONDS, timezone.utc), tuple(int(v or 0) for v in row[1:]))
-            for row in db.session.execute(query)]
+    query = select(bucket, *values).where(column >= low, column < high, *where).group_by(bucket)
+    return [tuple(int(v or 0) for v in row) for row in db.session.execute(query)]
+
+
+def _bucket_of(moment: datetime) -> int:
+    return int(moment.timestamp()) // BUCKET_SECONDS
 
 
 def _paid_orders(low: datetime, high: datetime) -> tuple[Any, ...]:
@@ -202,10 +204,12 @@ def sales_report(start: date, end: date, granularity: str) -> SalesReport:
     low, high = utc_bounds(start, end, zone)
     currency = current_app.config["SHOP_CURRENCY"]
     figures: dict[date, dict[str, int]] = {p: defaultdict(int) for p in starts}
+    # each period's first quarter hour; local midnights fall on quarter hours in every zone
+    edges = [_bucket_of(utc_bounds(p, p, zone)[0]) for p in starts]
 
-    def add(rows: Iterable[tuple[datetime, tuple[int, ...]]], names: Sequence[str]) -> None:
-        for moment, values in rows:
-            period = period_start(moment.astimezone(zone).date(), granularity)
+    def add(rows: Iterable[tuple[int, ...]], names: Sequence[str]) -> None:
+        for bucket, *values in rows:
+            period = starts[max(bisect_right(edges, bucket) - 1, 0)]
             for name, value in zip(names, values):
                 figures[period][name] += value
 
