@@ -103,7 +103,8 @@ def seed(count: int, rng: random.Random) -> dict[str, int]:
                              "authorized_minor": total, "refunded_minor": refund, "paid_order": True,
                              "created_at": placed, "updated_at": placed, "settled_at": placed})
             txs.append({"payment_id": n, "kind": "capture", "status": "succeeded", "amount_minor": total,
-                        "currency": "CNY", "idempotency_key": f"cap-{n}", "created_at": placed, "updated_at": placed})
+                        "currency": "CNY", "idempotency_key": f"cap-{n}", "created_at": placed, "updated_at": placed,
+                        "settled_at": placed})
             if refund:
                 at = placed + timedelta(days=rng.randint(0, 20))
                 txs.append({"payment_id": n, "kind": "refund", "status": "succeeded", "amount_minor": refund,
@@ -154,6 +155,7 @@ def main() -> None:
             *[(f"top {kind} by {by}", lambda finder=finder, by=by: finder(*YEAR, by))
               for kind, finder in (("products", reports.top_products), ("categories", reports.top_categories))
               for by in ("revenue", "units")],
+            ("top lists of the page (all four)", lambda: reports.top_lists(*YEAR)),
         ]
         rows = []
         with app.app_context():

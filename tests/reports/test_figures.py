@@ -117,3 +117,12 @@ def test_an_order_cancelled_after_payment_counts_as_sales_and_its_refund_as_refu
         order(utc(2026, 3, 1, 4, 0), 4200, status="cancelled", refunded=4200)
     row = reports.sales_report(date(2026, 3, 1), date(2026, 3, 1), "day").rows[0]
     assert (row.orders, row.sales_minor) == (1, 4200)
+
+
+def test_the_page_s_top_lists_rank_like_the_single_queries(xty_db):
+    seed_shop()
+    lists = reports.top_lists(date(2026, 3, 1), date(2026, 3, 2))
+    for kind, finder in (("products", reports.top_products), ("categories", reports.top_categories)):
+        for by in ("revenue", "units"):
+            assert lists[f"{kind}_by_{by}"] == finder(date(2026, 3, 1), date(2026, 3, 2), by)
+    assert reports.top_lists(date(2026, 3, 1), date(2026, 3, 2), limit=1)["products_by_units"][0].name == "白瓷杯"

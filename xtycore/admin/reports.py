@@ -217,15 +217,6 @@ def _plugin_points(contributed: ReportSeries, query: Query, starts: list[date]) 
     return Series(contributed.code, contributed.label, contributed.unit, list(totals.items()))
 
 
-def top_tables(query: Query) -> dict[str, list[service.TopRow]]:
-    return {
-        "products_by_revenue": service.top_products(query.start, query.end, "revenue"),
-        "products_by_units": service.top_products(query.start, query.end, "units"),
-        "categories_by_revenue": service.top_categories(query.start, query.end, "revenue"),
-        "categories_by_units": service.top_categories(query.start, query.end, "units"),
-    }
-
-
 @bp.route("/reports")
 @requires(PERMISSION)
 def reports():
@@ -239,7 +230,7 @@ def reports():
     series = kernel_series(report) + extra
     return page("reports.html", query=query, form=request.args, report=report, totals=report.totals,
                 series=[(s, chart(s, query.granularity)) for s in series], failed_series=failed,
-                top=top_tables(query), presets=service.presets(service.shop_today()),
+                top=service.top_lists(query.start, query.end), presets=service.presets(service.shop_today()),
                 granularities=service.GRANULARITIES, period_label=period_label,
                 csv_args={"from": query.start.isoformat(), "to": query.end.isoformat(),
                           "granularity": query.granularity})

@@ -226,27 +226,48 @@ def sales_report(start: date, end: date, granularity: str) -> SalesReport:
     return SalesReport(start, end, granularity, rows, totals)
 
 
-def _top(key: Any, name: Any, start: date, end: date, by: str, limit: int, *joins: Any) -> list[TopRow]:
+def _top(key: Any, name: Any, start: date, end: date, by: str | None, limit: int | None, *joins: Any) -> list[TopRow]:
+    """Order lines of paid orders placed in the range, summed per ``key``: the best ``limit`` by ``by``,
+    or every group unsorted when ``by`` is None."""
     low, high = utc_bounds(start, end, shop_zone())
     revenue, units = func.sum(OrderLine.total_minor).label("revenue"), func.sum(OrderLine.quantity).label("units")
     query = select(key, name, revenue, units).select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
     for target, on in joins:
         query = query.outerjoin(target, on)
-    first, second = (revenue, units) if by == "revenue" else (units, revenue)
-    query = query.where(*_paid_orders(low, high)).group_by(key, name).order_by(desc(first), desc(second), name)
-    return [TopRow(row[0], row[1] or "", int(row[2] or 0), int(row[3] or 0))
-            for row in db.session.execute(query.limit(limit))]
+    query = query.where(*_paid_orders(low, high)).group_by(key, name)
+    if by is not None:
+        first, second = (revenue, units) if by == "revenue" else (units, revenue)
+        query = query.order_by(desc(first), desc(second), name).limit(limit)
+    return [TopRow(row[0], row[1] or "", int(row[2] or 0), int(row[3] or 0)) for row in db.session.execute(query)]
+
+
+def _ranked(rows: list[TopRow], by: str, limit: int) -> list[TopRow]:
+    """The same order as the SQL of :func:`_top`: by one figure, then the other, then by name."""
+    first, second = ("revenue_minor", "units") if by == "revenue" else ("units", "revenue_minor")
+    return sorted(rows, key=lambda r: (-getattr(r, first), -getattr(r, second), r.name))[:limit]
+
+
+PRODUCT_KEY = (OrderLine.product_id, OrderLine.product_name)
+CATEGORY_KEY = (Category.id, Category.name)
+CATEGORY_JOINS = ((Product, Product.id == OrderLine.product_id), (Category, Category.id == Product.category_id))
 
 
 def top_products(start: date, end: date, by: str = "revenue", limit: int = TOP_LIMIT) -> list[TopRow]:
     """Best-selling products in the range by ``revenue`` or ``units``; lines of deleted products by name."""
-    return _top(OrderLine.product_id, OrderLine.product_name, start, end, _by(by), limit)
+    return _top(*PRODUCT_KEY, start, end, _by(by), limit)
 
 
 def top_categories(start: date, end: date, by: str = "revenue", limit: int = TOP_LIMIT) -> list[TopRow]:
     """Best-selling categories (a product's own category); products without one under an empty name."""
-    return _top(Category.id, Category.name, start, end, _by(by), limit,
-                (Product, Product.id == OrderLine.product_id), (Category, Category.id == Product.category_id))
+    return _top(*CATEGORY_KEY, start, end, _by(by), limit, *CATEGORY_JOINS)
+
+
+def top_lists(start: date, end: date, limit: int = TOP_LIMIT) -> dict[str, list[TopRow]]:
+    """The four lists of the reports page from two statements: products and categories, each ranked both ways."""
+    products = _top(*PRODUCT_KEY, start, end, None, None)
+    categories = _top(*CATEGORY_KEY, start, end, None, None, *CATEGORY_JOINS)
+    return {f"{kind}_by_{by}": _ranked(rows, by, limit)
+            for kind, rows in (("products", products), ("categories", categories)) for by in ("revenue", "units")}
 
 
 def _by(by: str) -> str:
