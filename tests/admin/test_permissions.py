@@ -57,6 +57,7 @@ MATRIX = [
      "customers.edit"),
     # the account is active already: refused with 422, and it stays usable
     ("admin.customer_active", "POST", "/admin/customers/{customer}/active", {"active": "1"}, "customers.edit"),
+    ("admin.product_list", "GET", "/admin/products?q=tea&status=active", None, "catalogue.view"),
     ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
 ]
 

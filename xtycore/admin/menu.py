@@ -26,6 +26,7 @@ class Link:
 #: (label, endpoint, permission or None for any signed-in staff member)
 SCREENS = (
     (_l("Dashboard"), "admin.dashboard", None),
+    (_l("Products"), "admin.product_list", "catalogue.view"),
     (_l("Orders"), "admin.order_list", "orders.view"),
     (_l("Customers"), "admin.customer_list", "customers.view"),
     (_l("Plugins"), "admin.plugins", "plugins.manage"),
