@@ -49,6 +49,8 @@ MATRIX = [
     ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/capture", None,
      "orders.refund"),
     ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/void", None, "orders.refund"),
+    ("admin.order_ship", "POST", "/admin/orders/{order}/ship", {"courier": "other", "courier_other": "顺丰速运",
+     "waybill_number": "SF1234567890"}, "orders.fulfil"),  # the order is unpaid: refused with 422
     ("admin.customer_list", "GET", "/admin/customers?q=buyer&status=active", None, "customers.view"),
     ("admin.customer_detail", "GET", "/admin/customers/{customer}", None, "customers.view"),
     ("admin.customer_note_add", "POST", "/admin/customers/{customer}/notes", {"body": "回访"}, "customers.edit"),

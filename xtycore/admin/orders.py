@@ -36,13 +36,15 @@ from xtycore.extensions import db
 from xtycore.i18n import format_money
 from xtycore.models import Order
 from xtycore.models.payments import Payment, PaymentTransaction
-from xtycore.services import audit, refunds
+from xtycore.services import audit, refunds, shipments
 from xtycore.web.orders import STATUS_LABELS
 
 #: Orders one page of the list shows.
 PAGE_SIZE = 50
 #: The permission every payment action needs (ROLE_PERMISSIONS: finance, managers and owners).
 PAY_PERMISSION = "orders.refund"
+#: The permission shipping needs (ROLE_PERMISSIONS: order clerks, managers and owners).
+SHIP_PERMISSION = "orders.fulfil"
 #: The form each action posts, and the audit action it records.
 ACTIONS = {"refund": "order.refund", "capture": "order.capture", "void": "order.void"}
 #: The one-time key each refund form carries (sent as the refund's idempotency key: a repeated post refunds once).
@@ -142,10 +144,12 @@ def _refunded_quantities(order: Order, payments: list[dict[str, Any]]) -> dict[i
     return done
 
 
-def _detail(order: Order, status: int = 200, errors: dict[int, dict[str, str]] | None = None,
+def _detail(order: Order, status: int = 200, errors: dict[Any, Any] | None = None,
             form: dict[str, str] | None = None):
     payments = _payments(order)
     return page("order_detail.html", status, order=order, payments=payments,
+                shipments=shipments.order_shipments(order.id), couriers=shipments.courier_choices(),
+                may_ship=can(SHIP_PERMISSION),
                 refunded_quantities=_refunded_quantities(order, payments),
                 refund_state=refund_status(order.paid_minor, order.refunded_minor),
                 refund_label=str(REFUND_LABELS[refund_status(order.paid_minor, order.refunded_minor)]),
@@ -259,3 +263,40 @@ def order_payment_action(number: str, payment_id: int, action: str):
     db.session.rollback()
     db.session.expire_all()
     return _detail(_order(number), 422, errors={payment_id: {action: message}}, form=request.form.to_dict())
+
+
+# --------------------------------------------------------------------------
+# shipping
+# --------------------------------------------------------------------------
+
+
+@bp.route("/orders/<number>/ship", methods=["POST"])
+@requires(SHIP_PERMISSION)
+def order_ship(number: str):
+    order = _order(number)
+    if order is None:
+        return page("404.html", 404)
+    form = request.form
+    courier = form.get("courier_other", "") if form.get("courier") == "other" else form.get("courier", "")
+    before = {"status": order.status}
+    try:
+        with audit.recorded("order.ship", "order", order.number, before=before, after=lambda session: {
+            "status": order.status, **_shipment_snapshot(audit.created(session, shipments.Shipment))
+        }):
+            shipment = shipments.ship(order.id, courier=courier, waybill_number=form.get("waybill_number", ""),
+                                      note=form.get("note", ""), actor=f"staff:{current_staff().email}")
+    except shipments.ShipmentError as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return _detail(_order(number), 422, errors={"ship": str(exc)}, form=form.to_dict())
+    flash(_("Order shipped with %(courier)s %(number)s.", courier=shipment.courier,
+            number=shipment.waybill_number or ""))
+    return redirect(url_for(".order_detail", number=number))
+
+
+def _shipment_snapshot(made: list) -> dict[str, Any]:
+    shipment = made[-1] if made else None
+    if shipment is None:
+        return {}
+    return {"shipment": shipment.id, "courier": shipment.courier, "waybill_number": shipment.waybill_number,
+            "note": shipment.note}

@@ -15,4 +15,5 @@ from xtycore.models.catalog import (  # noqa: F401
 from xtycore.models.orders import Cart, CartLine, Order, OrderEvent, OrderLine  # noqa: F401
 from xtycore.models.payments import Payment, PaymentEvent, PaymentWebhook  # noqa: F401
 from xtycore.models.reviews import ProductRating, ProductReview  # noqa: F401
+from xtycore.models.shipments import Shipment  # noqa: F401
 from xtycore.models.staff import Staff  # noqa: F401
