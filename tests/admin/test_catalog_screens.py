@@ -1,4 +1,4 @@
-"""The catalogue screens: the products list with search, filters and variant aggregates in one query."""
+"""The catalogue screens: the products list (search, filters, variant aggregates in one query) and bulk edits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from tests.admin.test_dashboard import count_statements
 from xtycore.admin.catalog import ProductFilter, find_products
 from xtycore.domain.money import Money
 from xtycore.domain.staff import StaffRole
-from xtycore.extensions import transaction
+from xtycore.extensions import db, transaction
+from xtycore.models import Product, ProductImage, ReviewFinding, Variant
+from xtycore.models.audit import AuditEntry
 from xtycore.services import catalog
 
 
@@ -109,3 +111,126 @@ def test_staff_without_catalogue_view_are_refused(xty_app, shelf, role):
     response = client.get("/admin/products")
     assert response.status_code == 403 and "西湖龙井" not in response.get_data(as_text=True)
     assert "/admin/products" not in client.get("/admin/").get_data(as_text=True)
+
+
+def catalogue(app) -> dict:
+    """Every product, variant, finding and audit entry, to prove a refused or bad bulk edit changed nothing."""
+    from sqlalchemy import select
+
+    with app.app_context():
+        db.session.remove()
+        state = {}
+        for model in (Product, Variant, ReviewFinding, AuditEntry):
+            rows = db.session.execute(select(model)).scalars().all()
+            state[model.__tablename__] = sorted(
+                repr(sorted((c.key, repr(getattr(row, c.key))) for c in model.__table__.columns)) for row in rows)
+        db.session.remove()
+        return state
+
+
+def variants_of(app, product_id: int) -> list[tuple[str, int, int]]:
+    with app.app_context():
+        db.session.remove()
+        return [(v.sku, v.price_minor, v.stock) for v in db.session.get(Product, product_id).variants]
+
+
+def status_of(app, product_id: int) -> str:
+    with app.app_context():
+        db.session.remove()
+        return db.session.get(Product, product_id).status
+
+
+def bulk_entries(app) -> list[tuple[str, str, dict, dict]]:
+    with app.app_context():
+        db.session.remove()
+        return [(e.action, e.object_id, e.before, e.after)
+                for e in AuditEntry.query.filter(AuditEntry.object_type == "product").order_by(AuditEntry.id)]
+
+
+def test_bulk_price_change_moves_every_variant_by_the_percentage_in_one_audited_transaction(xty_app, shelf):
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    response = client.post("/admin/products/bulk?q=龙", data={
+        "product": [shelf["longjing"], shelf["biluochun"]], "action": "price", "percent": "-10"})
+    assert response.status_code == 302 and "/admin/products?q=" in response.headers["Location"]
+    assert variants_of(xty_app, shelf["longjing"]) == [("LJ-250", 15120, 5), ("LJ-500", 28620, 7)]
+    assert variants_of(xty_app, shelf["biluochun"]) == [("BLC-1", 8865, 3)]  # 88.65 rounded half up
+    assert variants_of(xty_app, shelf["teapot"]) == [("POT-1", 42000, 0)]
+    entries = bulk_entries(xty_app)
+    assert [(action, object_id) for action, object_id, _b, _a in entries] == [
+        ("product.bulk_price", str(shelf["longjing"])), ("product.bulk_price", str(shelf["biluochun"]))]
+    assert entries[1][2]["variants"] == [{"sku": "BLC-1", "price_minor": 9850, "stock": 3}]
+    assert entries[1][3]["variants"] == [{"sku": "BLC-1", "price_minor": 8865, "stock": 3}]
+
+
+def test_bulk_stock_sets_every_variant(xty_app, shelf):
+    _id, client = staff_client(xty_app, StaffRole.MANAGER)
+    assert client.post("/admin/products/bulk", data={
+        "product": [shelf["longjing"]], "action": "stock", "stock": "40"}).status_code == 302
+    assert variants_of(xty_app, shelf["longjing"]) == [("LJ-250", 16800, 40), ("LJ-500", 31800, 40)]
+    assert [e[0] for e in bulk_entries(xty_app)] == ["product.bulk_stock"]
+
+
+def test_bulk_publish_goes_through_the_review_and_blocking_findings_wait_in_the_queue(xty_app, shelf):
+    from tests.orders.helpers import DESCRIPTION
+
+    with xty_app.app_context(), transaction() as session:
+        longjing = session.get(Product, shelf["longjing"])
+        longjing.description_html = DESCRIPTION
+        longjing.images.append(ProductImage(path="products/1/a.jpg", width=800, height=800))
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    assert client.post("/admin/products/bulk", data={
+        "product": [shelf["longjing"], shelf["biluochun"]], "action": "publish"}).status_code == 302
+    assert status_of(xty_app, shelf["longjing"]) == "active"
+    assert status_of(xty_app, shelf["biluochun"]) == "pending_review"  # no image, no description
+    with xty_app.app_context():
+        codes = {f.code for f in ReviewFinding.query.filter_by(product_id=shelf["biluochun"])}
+    assert {"no_images", "description_empty"} <= codes
+    assert [(e[0], e[3]["status"]) for e in bulk_entries(xty_app)] == [
+        ("product.bulk_publish", "active"), ("product.bulk_publish", "pending_review")]
+    assert client.post("/admin/products/bulk", data={
+        "product": [shelf["longjing"]], "action": "archive"}).status_code == 302
+    assert status_of(xty_app, shelf["longjing"]) == "archived"
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"action": "price", "percent": "ten"}, "Enter the price change as a percentage"),
+    ({"action": "price", "percent": "-100"}, "from -99 to 1000"),
+    ({"action": "price", "percent": "1.005"}, "at most two decimals"),
+    ({"action": "stock", "stock": "-1"}, "Stock is a whole number"),
+    ({"action": "melt"}, "Choose what to do"),
+    ({"action": "stock", "stock": "3", "product": []}, "Select at least one product"),
+    ({"action": "stock", "stock": "3", "product": ["999999"]}, "no longer exist"),
+])
+def test_bad_bulk_input_is_refused_and_changes_nothing(xty_app, shelf, form, message):
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    before = catalogue(xty_app)
+    data = {"product": [shelf["longjing"], shelf["teapot"]], **form}
+    data["product"] = data["product"] + ([shelf["longjing"]] if form.get("product") else [])
+    response = client.post("/admin/products/bulk", data=data)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert catalogue(xty_app) == before
+
+
+def test_one_product_the_state_machine_refuses_rolls_back_the_whole_bulk_edit(xty_app, shelf):
+    from xtycore.services import catalog_review
+
+    with xty_app.app_context():
+        catalog_review.archive(shelf["teapot"])
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    before = catalogue(xty_app)
+    response = client.post("/admin/products/bulk", data={
+        "product": [shelf["longjing"], shelf["teapot"]], "action": "publish"})
+    assert response.status_code == 422 and "archived cannot publish" in response.get_data(as_text=True)
+    assert catalogue(xty_app) == before
+
+
+@pytest.mark.parametrize("role", [StaffRole.READ_ONLY, StaffRole.ORDER_CLERK, StaffRole.SUPPORT_AGENT])
+def test_staff_without_catalogue_edit_cannot_bulk_edit(xty_app, shelf, role):
+    _id, client = staff_client(xty_app, role)
+    before = catalogue(xty_app)
+    response = client.post("/admin/products/bulk", data={
+        "product": [shelf["longjing"]], "action": "stock", "stock": "0"})
+    assert response.status_code == 403
+    assert catalogue(xty_app) == before
+    if role is StaffRole.READ_ONLY:
+        assert 'name="product"' not in client.get("/admin/products").get_data(as_text=True)

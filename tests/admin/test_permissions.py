@@ -60,6 +60,8 @@ MATRIX = [
     # the account is active already: refused with 422, and it stays usable
     ("admin.customer_active", "POST", "/admin/customers/{customer}/active", {"active": "1"}, "customers.edit"),
     ("admin.product_list", "GET", "/admin/products?q=tea&status=active", None, "catalogue.view"),
+    # nothing selected: refused with 422, and nothing changes
+    ("admin.product_bulk", "POST", "/admin/products/bulk", {"action": "stock", "stock": "5"}, "catalogue.edit"),
     ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
 ]
 

@@ -9,9 +9,13 @@ shop holds. Status rules, review and writes stay in the kernel services
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
 
-from flask import request
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 
@@ -19,9 +23,10 @@ from xtycore.admin import bp, page
 from xtycore.admin.customers import _like
 from xtycore.admin.permissions import requires
 from xtycore.domain.catalog import CatalogError, ProductStatus
-from xtycore.extensions import db
+from xtycore.domain.money import Money
+from xtycore.extensions import db, transaction
 from xtycore.models.catalog import Brand, Category, Product, Variant
-from xtycore.services.catalog import subtree_ids
+from xtycore.services import audit, catalog, catalog_review
 
 #: Products one page of the list shows.
 PAGE_SIZE = 50
@@ -86,7 +91,7 @@ def _conditions(where: ProductFilter) -> list:
         conditions.append(Product.status == where.status)
     if where.category_id is not None:
         try:
-            conditions.append(Product.category_id.in_(subtree_ids(where.category_id)))
+            conditions.append(Product.category_id.in_(catalog.subtree_ids(where.category_id)))
         except CatalogError:  # a category that no longer exists holds no products
             conditions.append(Product.id.is_(None))
     if where.brand_id is not None:
@@ -117,7 +122,7 @@ def find_products(where: ProductFilter, *, page_number: int = 1) -> tuple[list[P
 
 @bp.route("/products")
 @requires("catalogue.view")
-def product_list():
+def product_list(code: int = 200, error: str | None = None):
     args = request.args
     status = args.get("status", "")
     where = ProductFilter(
@@ -130,7 +135,101 @@ def product_list():
     categories = db.session.execute(select(Category.id, Category.name, Category.path)
                                     .order_by(Category.path)).all()
     brands = db.session.execute(select(Brand.id, Brand.name).order_by(Brand.name)).all()
-    return page("products.html", rows=rows, total=total, page_number=page_number, page_size=PAGE_SIZE,
+    return page("products.html", code, error=error, rows=rows, total=total, page_number=page_number,
+                page_size=PAGE_SIZE,
                 statuses=[s.value for s in ProductStatus], categories=categories, brands=brands,
                 filters={"q": where.search, "status": where.status, "category": where.category_id,
                          "brand": where.brand_id})
+
+
+# bulk edits -------------------------------------------------------------------------
+
+#: A price change is a percentage in this range (inclusive), at most two decimals.
+PERCENT_RANGE = (Decimal("-99"), Decimal("1000"))
+#: The largest stock a bulk edit sets (the column is a 32-bit integer).
+MAX_STOCK = 1_000_000_000
+
+
+class BulkError(Exception):
+    """The bulk edit's input is wrong; nothing was written."""
+
+
+def product_view(product: Product) -> dict[str, Any]:
+    """What the audit log keeps of a product a bulk edit changes."""
+    return {"id": product.id, "title": product.title, "status": product.status,
+            "variants": [{"sku": v.sku, "price_minor": v.price_minor, "stock": v.stock} for v in product.variants]}
+
+
+def _percent(text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip().rstrip("%"))
+    except InvalidOperation:
+        raise BulkError(_("Enter the price change as a percentage, e.g. -10 or 15.")) from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")) or \
+            not PERCENT_RANGE[0] <= value <= PERCENT_RANGE[1]:
+        raise BulkError(_("A price change is a percentage from %(low)s to %(high)s with at most two decimals.",
+                          low=PERCENT_RANGE[0], high=PERCENT_RANGE[1]))
+    return value
+
+
+def _stock(text: str) -> int:
+    if not text.strip().isdigit() or int(text) > MAX_STOCK:
+        raise BulkError(_("Stock is a whole number from 0 to %(most)d.", most=MAX_STOCK))
+    return int(text)
+
+
+def _bulk_change(action: str, form) -> Callable[[Product], None]:
+    """How ``action`` changes one product, validated before anything is written."""
+    currency = current_app.config["SHOP_CURRENCY"]
+    if action == "publish":
+        return lambda product: catalog_review.publish_in_session(product)
+    if action == "archive":
+        return lambda product: catalog_review.archive_in_session(product)
+    if action == "price":
+        factor = (Decimal(100) + _percent(form.get("percent", ""))) / Decimal(100)
+        return lambda product: catalog.save_product(catalog.ProductInput(title=product.title, variants=[
+            catalog.VariantInput(sku=v.sku, price=Money.from_minor(v.price_minor, currency) * factor)
+            for v in product.variants]), product)
+    if action == "stock":
+        stock = _stock(form.get("stock", ""))
+        return lambda product: catalog.save_product(catalog.ProductInput(title=product.title, variants=[
+            catalog.VariantInput(sku=v.sku, price=Money.from_minor(v.price_minor, currency), stock=stock)
+            for v in product.variants]), product)
+    raise BulkError(_("Choose what to do with the selected products."))
+
+
+def bulk_edit(product_ids: list[int], action: str, form) -> int:
+    """Apply ``action`` to every product in ``product_ids`` in one transaction, one audit entry each."""
+    if not product_ids:
+        raise BulkError(_("Select at least one product."))
+    change = _bulk_change(action, form)
+    products = db.session.execute(select(Product).where(Product.id.in_(product_ids))
+                                  .order_by(Product.id)).scalars().all()
+    if len(products) != len(set(product_ids)):
+        raise BulkError(_("Some selected products no longer exist; nothing was changed."))
+    try:
+        with ExitStack() as stack:
+            for product in products:
+                stack.enter_context(audit.recorded(
+                    f"product.bulk_{action}", "product", product.id, before=product_view(product),
+                    after=lambda session, product_id=product.id: product_view(session.get(Product, product_id))))
+            with transaction() as session:
+                for product in session.execute(select(Product).where(Product.id.in_(product_ids))
+                                               .order_by(Product.id)).scalars():
+                    change(product)
+    except CatalogError as error:
+        raise BulkError(_("Nothing was changed: %(reason)s", reason=str(error))) from None
+    return len(products)
+
+
+@bp.route("/products/bulk", methods=["POST"])
+@requires("catalogue.edit")
+def product_bulk():
+    ids = [int(value) for value in request.form.getlist("product") if value.isdigit()]
+    action = request.form.get("action", "")
+    try:
+        count = bulk_edit(ids, action, request.form)
+    except BulkError as error:
+        return product_list(422, str(error))
+    flash(_("%(count)d products changed.", count=count))
+    return redirect(url_for(".product_list", **request.args))

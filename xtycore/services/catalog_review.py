@@ -136,12 +136,16 @@ def reject(product_id: int, *, actor: str, reason: str) -> ProductStatus:
     return _decide(product_id, Action.REJECT, actor, reason)
 
 
+def archive_in_session(product: Product) -> ProductStatus:
+    """Take ``product`` off sale (下架) inside ``transaction()``; it stays for orders and history."""
+    _set_status(product, next_status(product.status, Action.ARCHIVE))
+    return ProductStatus(product.status)
+
+
 def archive(product_id: int) -> ProductStatus:
     """Take a product off sale (下架); it stays for orders and history."""
     with transaction():
-        product = catalog.get_product(product_id)
-        _set_status(product, next_status(product.status, Action.ARCHIVE))
-        return ProductStatus(product.status)
+        return archive_in_session(catalog.get_product(product_id))
 
 
 def restore(product_id: int) -> ProductStatus:
