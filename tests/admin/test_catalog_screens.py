@@ -234,3 +234,67 @@ def test_staff_without_catalogue_edit_cannot_bulk_edit(xty_app, shelf, role):
     assert catalogue(xty_app) == before
     if role is StaffRole.READ_ONLY:
         assert 'name="product"' not in client.get("/admin/products").get_data(as_text=True)
+
+
+@pytest.fixture
+def queued(xty_app, shelf):
+    """洞庭碧螺春 published without image or description: it waits in the review queue."""
+    from xtycore.services import catalog_review
+
+    with xty_app.app_context():
+        assert catalog_review.publish_product(shelf["biluochun"]).status.value == "pending_review"
+    return shelf["biluochun"]
+
+
+def test_the_queue_shows_each_waiting_product_with_its_findings(xty_app, queued):
+    _id, client = staff_client(xty_app, StaffRole.READ_ONLY)
+    html = client.get("/admin/review-queue").get_data(as_text=True)
+    assert "洞庭碧螺春" in html and "no_images" in html and "the product has no image; add at least one" in html
+    assert "blocking" in html and "西湖龙井" not in html
+    assert "/approve" not in html  # read-only staff see the queue but cannot decide
+
+
+def test_approving_puts_the_product_on_sale_and_is_audited(xty_app, queued):
+    from xtycore.services import catalog_review
+
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    assert client.post(f"/admin/review-queue/{queued}/approve", data={"reason": "图片稍后补"}).status_code == 302
+    assert status_of(xty_app, queued) == "active"
+    assert bulk_entries(xty_app) == [("product.approve", str(queued), {"id": queued, "status": "pending_review"},
+                                      {"id": queued, "status": "active", "reason": "图片稍后补"})]
+    with xty_app.app_context():
+        decision = catalog_review.decisions(queued)[0]
+        assert (decision.decision, decision.actor) == ("approve", "catalogue-editor@shop.test")
+    html = client.get("/admin/review-queue").get_data(as_text=True)
+    assert "洞庭碧螺春 approved: it is on sale." in html and f'id="review-{queued}"' not in html
+
+
+def test_rejecting_needs_a_reason_and_is_audited(xty_app, queued):
+    _id, client = staff_client(xty_app, StaffRole.MANAGER)
+    before = catalogue(xty_app)
+    response = client.post(f"/admin/review-queue/{queued}/reject", data={"reason": "  "})
+    assert response.status_code == 422 and "rejecting needs a reason" in response.get_data(as_text=True)
+    assert catalogue(xty_app) == before
+    assert client.post(f"/admin/review-queue/{queued}/reject", data={"reason": "主图模糊"}).status_code == 302
+    assert status_of(xty_app, queued) == "rejected"
+    assert [(e[0], e[3]["status"], e[3]["reason"]) for e in bulk_entries(xty_app)] == [
+        ("product.reject", "rejected", "主图模糊")]
+
+
+def test_a_product_not_waiting_cannot_be_approved(xty_app, queued, shelf):
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    before = catalogue(xty_app)
+    response = client.post(f"/admin/review-queue/{shelf['teapot']}/approve")
+    assert response.status_code == 422 and "cannot approve" in response.get_data(as_text=True)
+    assert client.post("/admin/review-queue/999999/approve").status_code == 422
+    assert catalogue(xty_app) == before
+
+
+@pytest.mark.parametrize("role", [StaffRole.READ_ONLY, StaffRole.ORDER_CLERK])
+def test_staff_without_catalogue_edit_cannot_decide(xty_app, queued, role):
+    _id, client = staff_client(xty_app, role)
+    before = catalogue(xty_app)
+    for decision in ("approve", "reject"):
+        response = client.post(f"/admin/review-queue/{queued}/{decision}", data={"reason": "x"})
+        assert response.status_code == 403
+    assert catalogue(xty_app) == before

@@ -62,6 +62,9 @@ MATRIX = [
     ("admin.product_list", "GET", "/admin/products?q=tea&status=active", None, "catalogue.view"),
     # nothing selected: refused with 422, and nothing changes
     ("admin.product_bulk", "POST", "/admin/products/bulk", {"action": "stock", "stock": "5"}, "catalogue.edit"),
+    ("admin.review_queue", "GET", "/admin/review-queue", None, "catalogue.view"),
+    # no such product: refused with 422, and nothing changes
+    ("admin.review_decide", "POST", "/admin/review-queue/999999/approve", None, "catalogue.edit"),
     ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
 ]
 

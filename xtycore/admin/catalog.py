@@ -21,6 +21,7 @@ from sqlalchemy import exists, func, or_, select
 
 from xtycore.admin import bp, page
 from xtycore.admin.customers import _like
+from xtycore.admin.auth import current_staff
 from xtycore.admin.permissions import requires
 from xtycore.domain.catalog import CatalogError, ProductStatus
 from xtycore.domain.money import Money
@@ -233,3 +234,33 @@ def product_bulk():
         return product_list(422, str(error))
     flash(_("%(count)d products changed.", count=count))
     return redirect(url_for(".product_list", **request.args))
+
+
+# the review queue -------------------------------------------------------------------
+
+@bp.route("/review-queue")
+@requires("catalogue.view")
+def review_queue(code: int = 200, error: str | None = None, values: dict | None = None):
+    return page("catalog_review.html", code, entries=catalog_review.review_queue(), error=error,
+                values=values or {})
+
+
+@bp.route("/review-queue/<int:product_id>/<any(approve, reject):decision>", methods=["POST"])
+@requires("catalogue.edit")
+def review_decide(product_id: int, decision: str):
+    product = db.session.get(Product, product_id)  # None: the service says there is no such product (422)
+    title = product.title if product is not None else ""
+    reason = request.form.get("reason", "")
+    decide = catalog_review.approve if decision == "approve" else catalog_review.reject
+    try:
+        with audit.recorded(f"product.{decision}", "product", product_id,
+                            before={"id": product_id, "status": product.status if product else None},
+                            after=lambda session: {"id": product_id, "status": session.get(Product, product_id).status,
+                                                   "reason": reason.strip()}):
+            decide(product_id, actor=current_staff().email, reason=reason)
+    except CatalogError as error:
+        return review_queue(422, _("Nothing was changed: %(reason)s", reason=str(error)),
+                            {"product": product_id, "reason": reason})
+    flash(_("%(title)s approved: it is on sale.", title=title) if decision == "approve"
+          else _("%(title)s rejected.", title=title))
+    return redirect(url_for(".review_queue"))

@@ -27,6 +27,7 @@ class Link:
 SCREENS = (
     (_l("Dashboard"), "admin.dashboard", None),
     (_l("Products"), "admin.product_list", "catalogue.view"),
+    (_l("Review queue"), "admin.review_queue", "catalogue.view"),
     (_l("Orders"), "admin.order_list", "orders.view"),
     (_l("Customers"), "admin.customer_list", "customers.view"),
     (_l("Plugins"), "admin.plugins", "plugins.manage"),
