@@ -298,3 +298,86 @@ def test_staff_without_catalogue_edit_cannot_decide(xty_app, queued, role):
         response = client.post(f"/admin/review-queue/{queued}/{decision}", data={"reason": "x"})
         assert response.status_code == 403
     assert catalogue(xty_app) == before
+
+
+IMPORT_HEADER = "title,category,brand,description,sku,price,stock"
+IMPORT_DESC = "明前特级龙井，产自杭州西湖产区，手工炒制，香气清高持久。"
+
+
+def upload(client, lines: list[str]):
+    from io import BytesIO
+
+    body = ("\ufeff" + "\r\n".join([IMPORT_HEADER, *lines, ""])).encode("utf-8")
+    return client.post("/admin/products/import", data={"file": (BytesIO(body), "products.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_a_dry_run_lists_every_bad_row_and_writes_nothing(xty_app, shelf):
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    before = catalogue(xty_app)
+    response = upload(client, [f"黄山毛峰,茶叶/绿茶,,<p>{IMPORT_DESC}</p>,MF-1,abc,3",
+                               f"太平猴魁,茶叶/绿茶,,<p>{IMPORT_DESC}</p>,HK-1,99,-2"])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "2 problems found; nothing was written." in html
+    assert "<td>2</td><td>price</td>" in html and "<td>3</td><td>stock</td>" in html
+    assert 'name="step" value="import"' not in html
+    assert catalogue(xty_app) == before
+
+
+def test_a_clean_dry_run_then_import_writes_the_products_audited(xty_app, shelf):
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    before = catalogue(xty_app)
+    lines = [f"黄山毛峰,茶叶/绿茶,,<p>{IMPORT_DESC}</p>,MF-1,88.00,3", "洞庭碧螺春,茶叶/绿茶,东山,,BLC-1,99.00,8"]
+    checked = upload(client, lines)
+    html = checked.get_data(as_text=True)
+    assert checked.status_code == 200 and "1 new products, 1 to update" in html
+    assert catalogue(xty_app) == before  # the dry run wrote nothing
+    content = "\r\n".join([IMPORT_HEADER, *lines, ""])
+    done = client.post("/admin/products/import", data={"step": "import", "content": content})
+    assert done.status_code == 200 and "Imported: 1 new products, 1 updated." in done.get_data(as_text=True)
+    with xty_app.app_context():
+        new = Product.query.filter_by(title="黄山毛峰").one().id
+    assert variants_of(xty_app, new) == [("MF-1", 8800, 3)]
+    assert variants_of(xty_app, shelf["biluochun"]) == [("BLC-1", 9900, 8)]
+    assert [(e[0], e[1], e[3]) for e in bulk_entries(xty_app)] == []  # the import is audited as an import
+    with xty_app.app_context():
+        entry = AuditEntry.query.filter_by(action="product.import").one()
+        assert (entry.object_type, entry.after, entry.staff_email) == \
+            ("import", {"created": [new]}, "catalogue-editor@shop.test")
+
+
+def test_bad_uploads_are_refused_and_staff_without_catalogue_edit_cannot_import(xty_app, shelf):
+    from io import BytesIO
+
+    _id, client = staff_client(xty_app, StaffRole.CATALOGUE_EDITOR)
+    _id, reader = staff_client(xty_app, StaffRole.READ_ONLY)
+    before = catalogue(xty_app)
+
+    gbk = client.post("/admin/products/import", data={"file": (BytesIO("标题".encode("gbk")), "p.csv")},
+                      content_type="multipart/form-data")
+    assert gbk.status_code == 422 and "not UTF-8" in gbk.get_data(as_text=True)
+    assert client.post("/admin/products/import", data={"content": " "}).status_code == 422
+    refused = reader.post("/admin/products/import", data={
+        "step": "import", "content": f"{IMPORT_HEADER}\r\n新茶,,,<p>{IMPORT_DESC}</p>,NEW-1,10,1\r\n"})
+    assert refused.status_code == 403
+    assert catalogue(xty_app) == before
+
+
+def test_the_export_is_utf8_with_a_bom_one_row_per_variant(xty_app, shelf):
+    import csv
+    import io
+
+    _id, client = staff_client(xty_app, StaffRole.READ_ONLY)
+    response = client.get("/admin/products.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [(r["title"], r["sku"], r["price"], r["stock"], r["category"], r["brand"]) for r in rows] == [
+        ("西湖龙井 明前", "LJ-250", "168.00", "5", "茶叶/绿茶", "狮峰"),
+        ("西湖龙井 明前", "LJ-500", "318.00", "7", "茶叶/绿茶", "狮峰"),
+        ("洞庭碧螺春", "BLC-1", "98.50", "3", "茶叶/绿茶", "东山"),
+        ("Yixing Teapot", "POT-1", "420.00", "0", "茶具", ""),
+    ]
+    _id, support = staff_client(xty_app, StaffRole.SUPPORT_AGENT)
+    assert support.get("/admin/products.csv").status_code == 403

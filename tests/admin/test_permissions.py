@@ -65,6 +65,10 @@ MATRIX = [
     ("admin.review_queue", "GET", "/admin/review-queue", None, "catalogue.view"),
     # no such product: refused with 422, and nothing changes
     ("admin.review_decide", "POST", "/admin/review-queue/999999/approve", None, "catalogue.edit"),
+    ("admin.product_import", "GET", "/admin/products/import", None, "catalogue.edit"),
+    # an empty file: refused with 422, and nothing changes
+    ("admin.product_import", "POST", "/admin/products/import", {"content": ""}, "catalogue.edit"),
+    ("admin.product_csv", "GET", "/admin/products.csv", None, "catalogue.view"),
     ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
 ]
 

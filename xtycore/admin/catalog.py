@@ -9,12 +9,16 @@ shop holds. Status rules, review and writes stay in the kernel services
 
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Callable
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
@@ -27,7 +31,7 @@ from xtycore.domain.catalog import CatalogError, ProductStatus
 from xtycore.domain.money import Money
 from xtycore.extensions import db, transaction
 from xtycore.models.catalog import Brand, Category, Product, Variant
-from xtycore.services import audit, catalog, catalog_review
+from xtycore.services import audit, catalog, catalog_import, catalog_review
 
 #: Products one page of the list shows.
 PAGE_SIZE = 50
@@ -264,3 +268,79 @@ def review_decide(product_id: int, decision: str):
     flash(_("%(title)s approved: it is on sale.", title=title) if decision == "approve"
           else _("%(title)s rejected.", title=title))
     return redirect(url_for(".review_queue"))
+
+
+# CSV import (dry run first) and export ------------------------------------------------
+
+#: The largest CSV the import screen accepts, in bytes.
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def _import_text() -> str:
+    """The CSV to import: the uploaded file on a dry run, the checked text carried by the form after it."""
+    upload = request.files.get("file")
+    raw = upload.read(MAX_IMPORT_BYTES + 1) if upload is not None and upload.filename else \
+        request.form.get("content", "").encode("utf-8")
+    if not raw.strip():
+        raise BulkError(_("Choose a CSV file to import."))
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise BulkError(_("The file is larger than %(size)d MB; import it with xty catalog import.",
+                          size=MAX_IMPORT_BYTES // (1024 * 1024)))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BulkError(_("The file is not UTF-8; in Excel save it as CSV UTF-8.")) from None
+
+
+def _run_import(text: str, *, dry_run: bool) -> catalog_import.ImportReport:
+    with tempfile.TemporaryDirectory(prefix="xty-import-") as folder:
+        path = Path(folder) / "products.csv"
+        path.write_text(text, encoding="utf-8")
+        return catalog_import.import_file(path, dry_run=dry_run)
+
+
+@bp.route("/products/import", methods=["GET", "POST"])
+@requires("catalogue.edit")
+def product_import():
+    if request.method == "GET":
+        return page("product_import.html", report=None, content="", error=None)
+    dry_run = request.form.get("step") != "import"
+    try:
+        text = _import_text()
+        if dry_run:
+            report = _run_import(text, dry_run=True)
+        else:
+            with audit.recorded("product.import", "import", "products.csv", after=lambda session: {
+                    "created": sorted(product.id for product in audit.created(session, Product))}):
+                report = _run_import(text, dry_run=False)
+    except (BulkError, CatalogError) as error:
+        return page("product_import.html", 422, report=None, content="", error=str(error))
+    code = 422 if report.errors else 200
+    return page("product_import.html", code, report=report, content=text, error=None)
+
+
+@bp.route("/products.csv")
+@requires("catalogue.view")
+def product_csv():
+    """Every product, one row per variant, in the import's columns; UTF-8 with a BOM so Excel reads Chinese."""
+    rows = db.session.execute(
+        select(Product.title, Product.title_en, Product.slug, Product.status, Category.path, Brand.name,
+               Variant.sku, Variant.price_minor, Variant.compare_at_minor, Variant.weight_grams, Variant.barcode,
+               Variant.stock)
+        .join(Variant, Variant.product_id == Product.id)
+        .outerjoin(Category, Category.id == Product.category_id).outerjoin(Brand, Brand.id == Product.brand_id)
+        .order_by(Product.id, Variant.position, Variant.id)
+    ).all()
+    names = dict(db.session.execute(select(Category.id, Category.name)).all())
+    currency = current_app.config["SHOP_CURRENCY"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["title", "title_en", "slug", "status", "category", "brand", "sku", "price", "compare_at_price",
+                     "weight_grams", "barcode", "stock"])
+    for row in rows:
+        category = "/".join(names[int(part)] for part in (row[4] or "").strip("/").split("/") if part)
+        writer.writerow([row[0], row[1], row[2], row[3], category, row[5] or "", row[6],
+                         Money.from_minor(row[7], currency).amount,
+                         "" if row[8] is None else Money.from_minor(row[8], currency).amount, row[9], row[10], row[11]])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=products.csv"})
