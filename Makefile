@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.xtycore-installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 # one test worker per CPU (pytest-xdist); each worker gets its own database
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --durations=15
 
 .PHONY: demo test lint install clean bench
 
