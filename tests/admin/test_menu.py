@@ -28,3 +28,10 @@ def test_a_plugin_entry_shows_to_staff_with_its_permission_and_a_broken_one_is_l
     editor_page = editor.get("/admin/").get_data(as_text=True)
     assert "Sales export" not in editor_page
     assert '<a href="/admin/plugins"' not in editor_page, "kernel screens follow the permissions too"
+
+
+def test_every_kernel_screen_in_the_menu_exists(xty_app):
+    from xtycore.admin.menu import SCREENS
+
+    missing = [endpoint for _label, endpoint, _permission in SCREENS if endpoint not in xty_app.view_functions]
+    assert missing == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
@@ -23,26 +23,42 @@ class Link:
     endpoint: str
 
 
-#: (label, endpoint, permission or None for any signed-in staff member)
+#: Who may use the import and export screen: anyone who can see one of its entities.
+TRANSFER_PERMISSIONS = ("catalogue.view", "orders.view", "customers.view")
+
+#: (label, endpoint, permission: one name, a tuple of which any one will do, or None for any signed-in
+#: staff member). tests/admin/test_menu.py checks that every endpoint exists.
 SCREENS = (
     (_l("Dashboard"), "admin.dashboard", None),
     (_l("Products"), "admin.product_list", "catalogue.view"),
+    (_l("Categories"), "admin.category_list", "catalogue.view"),
+    (_l("Brands"), "admin.brand_list", "catalogue.view"),
     (_l("Review queue"), "admin.review_queue", "catalogue.view"),
     (_l("Orders"), "admin.order_list", "orders.view"),
     (_l("Customers"), "admin.customer_list", "customers.view"),
+    (_l("Import and export"), "admin.transfer", TRANSFER_PERMISSIONS),
     (_l("Plugins"), "admin.plugins", "plugins.manage"),
     (_l("Payment, delivery, promotions, support"), "admin.capability_list", "plugins.manage"),
     (_l("Themes"), "admin.themes", "themes.manage"),
     (_l("Staff"), "admin.staff_list", "staff.manage"),
     (_l("Reports"), "admin.reports", "reports.view"),
     (_l("Audit log"), "admin.audit_entries", "audit.view"),
+    (_l("Errors"), "admin.error_monitor", "operations.view"),
 )
+
+
+def _granted(permission: str | tuple[str, ...] | None, granted: frozenset[str]) -> bool:
+    if permission is None:
+        return True
+    if isinstance(permission, tuple):
+        return any(name in granted for name in permission)
+    return permission in granted
 
 
 def menu(staff: Staff) -> list[Link]:
     granted = permissions_of(staff.role)
     links = [Link(str(label), url_for(endpoint), endpoint) for label, endpoint, permission in SCREENS
-             if permission is None or permission in granted]
+             if _granted(permission, granted) and endpoint in current_app.view_functions]
     for entries in admin_menu(granted).values():
         for entry in entries:
             try:
