@@ -16,4 +16,5 @@ from xtycore.models.orders import Cart, CartLine, Order, OrderEvent, OrderLine  
 from xtycore.models.payments import Payment, PaymentEvent, PaymentWebhook  # noqa: F401
 from xtycore.models.reviews import ProductRating, ProductReview  # noqa: F401
 from xtycore.models.shipments import Shipment  # noqa: F401
+from xtycore.models.order_notes import OrderNote  # noqa: F401
 from xtycore.models.staff import Staff  # noqa: F401
