@@ -1,4 +1,4 @@
-"""What one buyer process of the concurrency test does (importable by name: children are spawned)."""
+"""What one buyer process of the concurrency test does (importable by name: children start in a fresh process)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ loser gets the sold-out answer and nothing else.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 
@@ -19,6 +18,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from tests.orders.buyers import buy
 from tests.orders.helpers import PAYMENT_PLUGIN, cart_with, make_product, ready_to_place, stock_of
+from tests.processes import child_processes
 from xtycore.extensions import db
 from xtycore.models import Order, OrderLine
 from xtycore.testing import base_config
@@ -65,11 +65,11 @@ def test_twenty_processes_buying_the_last_five_units_make_exactly_five_orders(
         db.session.remove()
 
     config = {**base_config(xty_database_url), **xty_config, "EXTRA_PLUGINS": {"bank": PAYMENT_PLUGIN}}
-    spawn = multiprocessing.get_context("spawn")
-    barrier = spawn.Barrier(BUYERS)
-    results = spawn.Queue()
+    children = child_processes()
+    barrier = children.Barrier(BUYERS)
+    results = children.Queue()
     processes = [
-        spawn.Process(target=buy, args=(config, str(tmp_path / "instance"), cart_id, token, barrier, results))
+        children.Process(target=buy, args=(config, str(tmp_path / "instance"), cart_id, token, barrier, results))
         for cart_id, token in buyers
     ]
     watcher = StockWatcher(xty_database_url, tea)

@@ -9,11 +9,11 @@ the outcomes exact; these tests are the proof.
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections import Counter
 
 import pytest
 
+from tests.processes import child_processes
 from xtycore.testing import base_config
 
 from . import fake_gateways, workers
@@ -25,17 +25,17 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 @pytest.fixture
 def processes(xty_database_url, xty_config, tmp_path):
-    """Run ``target(config, instance_path, *args, barrier, results)`` in N spawned processes; their outcomes."""
+    """Run ``target(config, instance_path, *args, barrier, results)`` in N child processes; their outcomes."""
     if not xty_database_url.startswith("postgresql"):
         pytest.skip("needs XTY_TEST_DATABASE_URL pointing at PostgreSQL")
     config = {**base_config(xty_database_url), **xty_config,
               "EXTRA_PLUGINS": {"test_cards": "tests.payments.fake_gateways"}}
-    spawn = multiprocessing.get_context("spawn")
+    context = child_processes()
 
     def run(count: int, target, *args) -> list[tuple[str, str]]:
-        barrier, results = spawn.Barrier(count), spawn.Queue()
+        barrier, results = context.Barrier(count), context.Queue()
         children = [
-            spawn.Process(target=target, args=(config, str(tmp_path / "instance"), *args, barrier, results))
+            context.Process(target=target, args=(config, str(tmp_path / "instance"), *args, barrier, results))
             for _ in range(count)
         ]
         for child in children:

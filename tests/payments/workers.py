@@ -1,4 +1,4 @@
-"""What one process of the multi-process payment tests does (importable by name: children are spawned).
+"""What one process of the multi-process payment tests does (importable by name: children start in a fresh process).
 
 Each builds an application of its own on the shared database, as a gunicorn
 worker or another app node would, waits at the barrier for the others, does
