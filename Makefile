@@ -9,8 +9,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xtycore-installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
-# one test worker per CPU (pytest-xdist); each worker gets its own database
-PYTEST_ARGS ?= -n auto --durations=15
+# one test worker per CPU (pytest-xdist); each worker gets its own database. Workers take tests one or two
+# at a time, so the slow ones (tests/conftest.py runs them first) spread over the workers as they come free.
+PYTEST_ARGS ?= -n auto --maxschedchunk 1 --durations=15
 
 .PHONY: demo test lint install clean bench
 

@@ -5,6 +5,12 @@ import os
 import pytest
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The slow tests (subprocesses, pip, many processes) first: with several workers (pytest-xdist
+    hands out tests in this order) they run alongside the quick ones instead of trailing at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_report_header(config):
     url = os.environ.get("XTY_TEST_DATABASE_URL")
     return f"xtycore test database: {url or 'SQLite (temporary file)'}"
