@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
     configure_themes(app)
     configure_jobs(app)
     configure_commands(app)
+    configure_error_monitor(app)
     return app
 
 
@@ -165,6 +166,12 @@ def configure_jobs(app: Flask) -> None:
     from xtycore import jobs
 
     jobs.init_app(app)
+
+
+def configure_error_monitor(app: Flask) -> None:
+    from xtycore.services import errors
+
+    errors.init_app(app)
 
 
 def configure_commands(app: Flask) -> None:

@@ -69,6 +69,10 @@ MATRIX = [
     # an empty file: refused with 422, and nothing changes
     ("admin.product_import", "POST", "/admin/products/import", {"content": ""}, "catalogue.edit"),
     ("admin.product_csv", "GET", "/admin/products.csv", None, "catalogue.view"),
+    ("admin.error_monitor", "GET", "/admin/errors?status=all", None, "operations.view"),
+    ("admin.error_monitor", "GET", "/admin/errors?tab=plugins&plugin=bank_transfer", None, "operations.view"),
+    ("admin.error_detail", "GET", "/admin/errors/{error}", None, "operations.view"),
+    ("admin.error_resolve", "POST", "/admin/errors/{error}/resolve", None, "operations.view"),
     ("admin.logout", "POST", "/admin/logout", None, SIGNED_IN),
 ]
 
@@ -98,14 +102,15 @@ def test_the_matrix_covers_every_admin_route_that_is_not_public(xty_app):
 
 @pytest.fixture
 def objects(bank_app, make_staff_in):
-    from xtycore.services import accounts, capabilities
+    from xtycore.services import accounts, capabilities, errors
 
     with bank_app.app_context():
         spare = capabilities.create_instance("payment", "fixture_bank_transfer", display_name="备用",
                                              settings=BANK_SETTINGS)
         order, payment = unpaid_order(bank_app.config["XTY_TEST_BANK_INSTANCE"])
         buyer = accounts.register(email="buyer@example.cn", password="correct horse 42").id
-    return {"instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
+        error = errors.record(errors.Occurrence("RuntimeError", "xtycore/web/storefront.py:home", "boom", ""))
+    return {"error": error, "instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
             "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test"),
             "order": order, "payment": payment, "customer": buyer}
 

@@ -23,6 +23,7 @@ from xtycore.domain.states import OrderStatus
 from xtycore.extensions import db
 from xtycore.kernel import get_kernel
 from xtycore.models import Order, Payment, PluginFailure, Product, Variant
+from xtycore.services import errors
 from xtycore.services.pages import LOW_STOCK
 
 #: Orders placed today count towards sales once paid, until refunded or cancelled.
@@ -39,6 +40,8 @@ class Figures:
     low_stock: int
     review_queue: int
     payments_attention: int
+    #: exception groups still open that happened in the last 24 hours
+    open_errors: int
 
 
 def shop_day(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -67,6 +70,7 @@ def figures(now: datetime | None = None) -> Figures:
         .scalar_subquery().label("low_stock"),
         _count(Product.status == ProductStatus.PENDING_REVIEW.value).label("review_queue"),
         _count(Payment.attention != "").label("payments_attention"),
+        _count(*errors.recently_open()).label("open_errors"),
     )).one()
     return Figures(**row._asdict())
 
@@ -102,7 +106,7 @@ def dashboard():
     support = get_kernel().registry.instances("support") if can("plugins.manage") else []
     return page(
         "dashboard.html",
-        figures=figures() if sees_orders or sees_catalogue else None,
+        figures=figures() if sees_orders or sees_catalogue or can("operations.view") else None,
         low_stock=low_stock_variants() if sees_catalogue else [],
         failures=recent_failures() if can("plugins.manage") else [],
         attention=payments_needing_attention() if sees_orders else [],

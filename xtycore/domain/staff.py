@@ -98,6 +98,7 @@ PERMISSIONS: dict[str, str] = {
     "reports.view": "see sales reports",
     "audit.view": "read the audit log",
     "settings.manage": "change shop settings",
+    "operations.view": "see the error monitor: recent exceptions and plugin failures",
 }
 
 _VIEW_ALL = ("catalogue.view", "orders.view", "customers.view", "reports.view", "audit.view")
@@ -107,7 +108,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.OWNER: frozenset(PERMISSIONS),
     StaffRole.MANAGER: frozenset((
         *_VIEW_ALL, "catalogue.edit", "orders.fulfil", "orders.refund", "customers.edit",
-        "plugins.manage", "themes.manage", "staff.manage",
+        "plugins.manage", "themes.manage", "staff.manage", "operations.view",
     )),
     StaffRole.CATALOGUE_EDITOR: frozenset(("catalogue.view", "catalogue.edit")),
     StaffRole.ORDER_CLERK: frozenset(("catalogue.view", "orders.view", "orders.fulfil", "customers.view")),

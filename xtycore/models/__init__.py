@@ -9,6 +9,7 @@ from xtycore.models.kernel import (  # noqa: F401
     Setting,
 )
 from xtycore.models.accounts import Customer, CustomerAddress  # noqa: F401
+from xtycore.models.errors import ErrorEvent  # noqa: F401
 from xtycore.models.catalog import (  # noqa: F401
     BannedWord, Brand, Category, Product, ProductImage, ReviewDecision, ReviewFinding, Tag, Variant, product_tag,
 )
