@@ -69,6 +69,17 @@ MATRIX = [
     # an empty file: refused with 422, and nothing changes
     ("admin.product_import", "POST", "/admin/products/import", {"content": ""}, "catalogue.edit"),
     ("admin.product_csv", "GET", "/admin/products.csv", None, "catalogue.view"),
+    ("admin.product_new", "GET", "/admin/products/new", None, "catalogue.edit"),
+    # no title: refused with 422, and nothing changes
+    ("admin.product_new", "POST", "/admin/products/new", {"title": "", "variants.0.sku": "NEW-1"}, "catalogue.edit"),
+    ("admin.product_edit", "GET", "/admin/products/{product}", None, "catalogue.view"),
+    ("admin.product_save", "POST", "/admin/products/{product}", {"title": ""}, "catalogue.edit"),
+    # a draft cannot be restored: refused with 422, and nothing changes
+    ("admin.product_status", "POST", "/admin/products/{product}/restore", None, "catalogue.edit"),
+    ("admin.product_image_update", "POST", "/admin/products/{product}/images/{image}", None, "catalogue.edit"),
+    ("admin.product_image_move", "POST", "/admin/products/{product}/images/{image}/down", None, "catalogue.edit"),
+    ("admin.product_image_delete", "POST", "/admin/products/{product}/images/{image}/delete", None,
+     "catalogue.edit"),
     ("admin.error_monitor", "GET", "/admin/errors?status=all", None, "operations.view"),
     ("admin.error_monitor", "GET", "/admin/errors?tab=plugins&plugin=bank_transfer", None, "operations.view"),
     ("admin.error_detail", "GET", "/admin/errors/{error}", None, "operations.view"),
@@ -109,10 +120,27 @@ def objects(bank_app, make_staff_in):
                                              settings=BANK_SETTINGS)
         order, payment = unpaid_order(bank_app.config["XTY_TEST_BANK_INSTANCE"])
         buyer = accounts.register(email="buyer@example.cn", password="correct horse 42").id
+        editor_product, editor_image = product_with_image()
         error = errors.record(errors.Occurrence("RuntimeError", "xtycore/web/storefront.py:home", "boom", ""))
     return {"error": error, "instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
             "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test"),
-            "order": order, "payment": payment, "customer": buyer}
+            "order": order, "payment": payment, "customer": buyer,
+            "product": editor_product, "image": editor_image}
+
+
+def product_with_image() -> tuple[int, int]:
+    """A draft product with one variant and one image, for the product editor's rows: (product id, image id)."""
+    from xtycore.domain.money import Money
+    from xtycore.extensions import transaction
+    from xtycore.models import ProductImage
+    from xtycore.services import catalog
+
+    with transaction() as session:
+        product = catalog.save_product(catalog.ProductInput(title="矩阵里的茶", variants=[
+            catalog.VariantInput(sku="MATRIX-1", price=Money("10.00"))]))
+        product.images.append(ProductImage(path=f"products/{product.id}/matrix.jpg", width=10, height=10))
+        session.flush()
+        return product.id, product.images[0].id
 
 
 def unpaid_order(instance_id: int) -> tuple[str, int]:
