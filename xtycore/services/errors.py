@@ -40,6 +40,7 @@ from flask import Flask, current_app, has_app_context, has_request_context, requ
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer
 
 import xtycore
 from xtycore.domain.errors import XtyError
@@ -242,7 +243,9 @@ def _page(statement, count_statement, page: int) -> tuple[list[Any], int]:
 def groups(status: str | None, *, page: int = 1) -> tuple[list[ErrorEvent], int]:
     """One page of exception groups (of one status, or all), last seen first, and how many there are."""
     where = [ErrorEvent.status == status] if status else []
-    return _page(select(ErrorEvent).where(*where).order_by(ErrorEvent.last_seen.desc(), ErrorEvent.id.desc()),
+    # the list shows no traceback: leave those (up to 20 kB each) in the database
+    rows = select(ErrorEvent).options(defer(ErrorEvent.traceback, raiseload=True)).where(*where)
+    return _page(rows.order_by(ErrorEvent.last_seen.desc(), ErrorEvent.id.desc()),
                  select(func.count(ErrorEvent.id)).where(*where), page)
 
 
