@@ -105,6 +105,9 @@ class DefaultConfig:
     #: shared cache to visitors who are not signed in; 0 turns the page cache off.
     #: Catalogue edits show at once; stock and sales counts at most this late.
     STOREFRONT_PAGE_CACHE_SECONDS = 60
+    #: Folder (relative to the instance folder) where compiled templates are kept, so a new
+    #: worker process does not compile them again; empty turns it off.
+    TEMPLATE_BYTECODE_CACHE = "cache/templates"
     #: Days a visitor's cart is kept after its last change (customers' carts are kept).
     CART_RETENTION_DAYS = 30
     #: Most units of one variant a cart line may hold.
@@ -121,8 +124,6 @@ class DefaultConfig:
     PAYMENT_CAPTURE_ON_SHIPMENT = True
     #: Reconciliation asks gateways about payments and refunds pending for longer than this.
     PAYMENT_RECONCILE_AFTER_MINUTES = 10
-    #: Exception groups the error monitor keeps; beyond that, those seen longest ago are deleted.
-    ERROR_MONITOR_MAX_GROUPS = 500
 
 
 def instance_path_from_env(default: str | os.PathLike | None = None) -> Path:

@@ -25,7 +25,8 @@ from typing import Any, Mapping
 
 from flask import Flask, abort, current_app, g, has_request_context, request, send_from_directory, url_for
 from flask.signals import before_render_template, template_rendered
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, Template, pass_context
+from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, PrefixLoader, Template
+from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from marshmallow import Schema, ValidationError
@@ -429,8 +430,30 @@ def serve_static(theme: str, filename: str):
     abort(404)
 
 
+def use_bytecode_cache(app: Flask) -> None:
+    """Keep compiled templates in ``TEMPLATE_BYTECODE_CACHE`` (relative to the instance folder; empty: off).
+
+    Compiling a template is the costly part of its first render; with the cache, a new worker process or
+    a restart loads what an earlier one compiled. Entries are keyed by the template's file and checked
+    against its source, so an edited template is compiled again; files are written atomically, so several
+    workers can share the folder. Every theme environment is an overlay and shares the cache.
+    """
+    setting = app.config.get("TEMPLATE_BYTECODE_CACHE")
+    if not setting:
+        return
+    folder = Path(app.instance_path, setting)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        log.warning("template bytecode cache off: cannot create %s (%s); set TEMPLATE_BYTECODE_CACHE to a "
+                    "writable folder, or to an empty value to silence this", folder, error)
+        return
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+
+
 def init_app(app: Flask) -> None:
     """Discover themes, register the template globals and the static route."""
+    use_bytecode_cache(app)
     get_kernel(app).themes = discover(app)
     app.add_template_global(slot, "slot")
     app.add_template_global(theme_static, "theme_static")

@@ -19,6 +19,7 @@ Conformance suites per capability kind live in :mod:`xtycore.testing.conformance
 from __future__ import annotations
 
 import os
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -71,6 +72,10 @@ def xty_config() -> dict[str, Any]:
     return {}
 
 
+#: where test apps keep compiled templates (absolute, so it is shared across their instance folders)
+TEST_TEMPLATE_CACHE = os.path.join(tempfile.gettempdir(), f"xty-test-templates-{os.getuid()}")
+
+
 def base_config(database_url: str) -> dict[str, Any]:
     return {
         "TESTING": True,
@@ -79,6 +84,9 @@ def base_config(database_url: str) -> dict[str, Any]:
         "JOBS_BACKEND": "immediate",
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "shop.test",
+        # one folder for every test app (each has an instance folder of its own), so a template is compiled
+        # once per run rather than once per test
+        "TEMPLATE_BYTECODE_CACHE": TEST_TEMPLATE_CACHE,
     }
 
 
