@@ -124,6 +124,8 @@ class DefaultConfig:
     PAYMENT_CAPTURE_ON_SHIPMENT = True
     #: Reconciliation asks gateways about payments and refunds pending for longer than this.
     PAYMENT_RECONCILE_AFTER_MINUTES = 10
+    #: Exception groups the error monitor keeps; beyond that, those seen longest ago are deleted.
+    ERROR_MONITOR_MAX_GROUPS = 500
 
 
 def instance_path_from_env(default: str | os.PathLike | None = None) -> Path:
