@@ -34,6 +34,8 @@ class DefaultConfig:
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     #: The shop's name as customers see it.
     SHOP_NAME = "小甜园"
+    #: The shop's postal address, printed on packing slips and invoices (line breaks are kept).
+    SHOP_ADDRESS = ""
     #: ISO 4217 code of the shop currency; amounts are stored in its minor unit.
     SHOP_CURRENCY = "CNY"
     #: Default locale of the storefront and back office (zh_CN or en).

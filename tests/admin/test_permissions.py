@@ -51,6 +51,11 @@ MATRIX = [
     ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/void", None, "orders.refund"),
     ("admin.order_ship", "POST", "/admin/orders/{order}/ship", {"courier": "other", "courier_other": "顺丰速运",
      "waybill_number": "SF1234567890"}, "orders.fulfil"),  # the order is unpaid: refused with 422
+    # an empty note: refused with 422, nothing written (a note could not be emptied away after the test)
+    ("admin.order_note_add", "POST", "/admin/orders/{order}/notes", {"body": ""}, "orders.note"),
+    ("admin.order_packing_slip", "GET", "/admin/orders/{order}/packing-slip", None, "orders.view"),
+    ("admin.order_packing_slips", "GET", "/admin/orders/packing-slips?number={order}", None, "orders.view"),
+    ("admin.order_invoice", "GET", "/admin/orders/{order}/invoice", None, "orders.view"),
     ("admin.customer_list", "GET", "/admin/customers?q=buyer&status=active", None, "customers.view"),
     ("admin.customer_detail", "GET", "/admin/customers/{customer}", None, "customers.view"),
     ("admin.customer_note_add", "POST", "/admin/customers/{customer}/notes", {"body": "回访"}, "customers.edit"),

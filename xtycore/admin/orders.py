@@ -1,4 +1,5 @@
-"""Orders: the list (filters, search, pages), one order in full, and the payment actions staff may take.
+"""Orders: the list (filters, search, pages), one order in full, the payment actions staff may take,
+staff notes, and the printable packing slips and invoice.
 
 Views read the order tables and leave every movement of money to the payment
 kernel (:mod:`xtycore.services.refunds`): a refund, capture or void is that
@@ -6,6 +7,10 @@ service's call, wrapped in an audit entry that commits with the ledger row it
 writes. A refusal shows the service's message next to the form and writes
 nothing. What a payment offers is :func:`~xtycore.services.refunds.available_actions`
 (what its gateway declares) and what the staff member's role grants.
+
+Staff notes are append-only (:mod:`xtycore.models.order_notes`) and show in the
+order's timeline among its events. The packing slip and the invoice are
+standalone pages for printing on A4, written from the order's snapshot only.
 """
 
 from __future__ import annotations
@@ -31,12 +36,15 @@ from xtycore.admin.permissions import can, requires
 from xtycore.domain.errors import CapabilityUnavailable, PaymentError
 from xtycore.domain.money import Money
 from xtycore.domain.payment_states import LedgerStatus
+from xtycore.domain.payments import TxKind
 from xtycore.domain.states import OrderStatus, RefundStatus, refund_status
-from xtycore.extensions import db
+from xtycore.extensions import db, transaction
 from xtycore.i18n import format_money
-from xtycore.models import Order
+from xtycore.models import Order, OrderEvent
+from xtycore.models.order_notes import NOTE_MAX_LENGTH, OrderNote
 from xtycore.models.payments import Payment, PaymentTransaction
 from xtycore.services import audit, refunds, shipments
+from xtycore.services.orders import aware
 from xtycore.web.orders import STATUS_LABELS
 
 #: Orders one page of the list shows.
@@ -45,6 +53,8 @@ PAGE_SIZE = 50
 PAY_PERMISSION = "orders.refund"
 #: The permission shipping needs (ROLE_PERMISSIONS: order clerks, managers and owners).
 SHIP_PERMISSION = "orders.fulfil"
+#: The permission adding a staff note needs (order clerks, support agents, finance, managers and owners).
+NOTE_PERMISSION = "orders.note"
 #: The form each action posts, and the audit action it records.
 ACTIONS = {"refund": "order.refund", "capture": "order.capture", "void": "order.void"}
 #: The one-time key each refund form carries (sent as the refund's idempotency key: a repeated post refunds once).
@@ -112,8 +122,25 @@ def order_list():
 def _order(number: str) -> Order | None:
     return db.session.execute(
         select(Order).where(Order.number == number)
-        .options(selectinload(Order.lines), selectinload(Order.events))
+        .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.notes))
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One row of an order's timeline: a status change (``event``) or a staff note (``note``)."""
+
+    at: datetime
+    who: str
+    event: OrderEvent | None = None
+    note: OrderNote | None = None
+
+
+def timeline(order: Order) -> list[TimelineEntry]:
+    """The order's events and staff notes in the order they happened (at the same moment, events first)."""
+    entries = [TimelineEntry(aware(e.at), e.actor, event=e) for e in order.events]
+    entries += [TimelineEntry(aware(n.created_at), n.staff_email, note=n) for n in order.notes]
+    return sorted(entries, key=lambda entry: (entry.at, entry.note is not None, (entry.event or entry.note).id))
 
 
 def _payments(order: Order) -> list[dict[str, Any]]:
@@ -149,7 +176,8 @@ def _detail(order: Order, status: int = 200, errors: dict[Any, Any] | None = Non
     payments = _payments(order)
     return page("order_detail.html", status, order=order, payments=payments,
                 shipments=shipments.order_shipments(order.id), couriers=shipments.courier_choices(),
-                may_ship=can(SHIP_PERMISSION),
+                may_ship=can(SHIP_PERMISSION), may_note=can(NOTE_PERMISSION), timeline=timeline(order),
+                note_max=NOTE_MAX_LENGTH,
                 refunded_quantities=_refunded_quantities(order, payments),
                 refund_state=refund_status(order.paid_minor, order.refunded_minor),
                 refund_label=str(REFUND_LABELS[refund_status(order.paid_minor, order.refunded_minor)]),
@@ -300,3 +328,117 @@ def _shipment_snapshot(made: list) -> dict[str, Any]:
         return {}
     return {"shipment": shipment.id, "courier": shipment.courier, "waybill_number": shipment.waybill_number,
             "note": shipment.note}
+
+
+# --------------------------------------------------------------------------
+# staff notes
+# --------------------------------------------------------------------------
+
+
+def _note_problem(body: str) -> str | None:
+    if not body:
+        return _("Write the note first.")
+    if len(body) > NOTE_MAX_LENGTH:
+        return _("A note holds at most %(count)d characters.", count=NOTE_MAX_LENGTH)
+    return None
+
+
+def _notes_snapshot(session, order_id: int) -> dict[str, Any]:
+    """What the audit log keeps: how many notes the order has, and the one just added."""
+    count = session.execute(select(func.count(OrderNote.id)).where(OrderNote.order_id == order_id)).scalar_one()
+    added = [{"staff_email": note.staff_email, "body": note.body} for note in audit.created(session, OrderNote)]
+    return {"notes": count, **({"added": added[-1]} if added else {})}
+
+
+@bp.route("/orders/<number>/notes", methods=["POST"])
+@requires(NOTE_PERMISSION)
+def order_note_add(number: str):
+    order = _order(number)
+    if order is None:
+        return page("404.html", 404)
+    body = request.form.get("body", "").replace("\r\n", "\n").strip()
+    problem = _note_problem(body)
+    if problem:
+        return _detail(order, 422, errors={"note": problem}, form=request.form.to_dict())
+    who = current_staff()
+    with audit.recorded("order.add_note", "order", order.number, before=_notes_snapshot(db.session, order.id),
+                        after=lambda session: _notes_snapshot(session, order.id)):
+        with transaction() as session:
+            session.add(OrderNote(order_id=order.id, staff_id=who.id, staff_email=who.email, body=body))
+    flash(_("Note added."))
+    return redirect(url_for(".order_detail", number=number, _anchor="timeline"))
+
+
+# --------------------------------------------------------------------------
+# printable documents: packing slips and the invoice
+# --------------------------------------------------------------------------
+
+#: Most orders one page of packing slips prints (a page of the order list).
+PRINT_LIMIT = PAGE_SIZE
+
+
+def _printable(numbers: list[str]) -> list[Order]:
+    """The orders ``numbers`` names, in that order, each with its lines, events and shipments.
+
+    Three statements for the orders and their lines, events and shipments, however many are printed.
+    """
+    rows = db.session.execute(
+        select(Order).where(Order.number.in_(numbers))
+        .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.shipments))
+    ).scalars().all()
+    by_number = {row.number: row for row in rows}
+    return [by_number[number] for number in numbers if number in by_number]
+
+
+def _paid_at(order: Order) -> datetime | None:
+    """When the order was first paid, from its timeline."""
+    return next((e.at for e in sorted(order.events, key=lambda e: e.id) if e.to_status == OrderStatus.PAID.value),
+                None)
+
+
+def _document(template: str, orders: list[Order], status: int = 200, **context: Any):
+    return page(template, status, orders=orders, paid_at=_paid_at, printed_at=datetime.now(ZoneInfo("UTC")),
+                shop_name=current_app.config["SHOP_NAME"], shop_address=current_app.config["SHOP_ADDRESS"],
+                **context)
+
+
+@bp.route("/orders/<number>/packing-slip")
+@requires("orders.view")
+def order_packing_slip(number: str):
+    orders = _printable([number])
+    if not orders:
+        return page("404.html", 404)
+    return _document("packing_slip.html", orders, back=url_for(".order_detail", number=number))
+
+
+@bp.route("/orders/packing-slips")
+@requires("orders.view")
+def order_packing_slips():
+    """The packing slips of the orders selected on the list (``?number=…&number=…``), one per printed page."""
+    numbers = list(dict.fromkeys(n.strip().upper() for n in request.args.getlist("number") if n.strip()))
+    back = url_for(".order_list")
+    if not numbers:
+        return _document("packing_slip.html", [], 422, back=back, error=_("Select the orders to print first."))
+    if len(numbers) > PRINT_LIMIT:
+        return _document("packing_slip.html", [], 422, back=back,
+                         error=_("Print at most %(count)d packing slips at once.", count=PRINT_LIMIT))
+    orders = _printable(numbers)
+    if len(orders) != len(numbers):
+        return page("404.html", 404)
+    return _document("packing_slip.html", orders, back=back)
+
+
+@bp.route("/orders/<number>/invoice")
+@requires("orders.view")
+def order_invoice(number: str):
+    orders = _printable([number])
+    if not orders:
+        return page("404.html", 404)
+    order = orders[0]
+    refunds_made = db.session.execute(
+        select(PaymentTransaction).join(Payment, Payment.id == PaymentTransaction.payment_id)
+        .where(Payment.order_id == order.id, PaymentTransaction.kind == TxKind.REFUND.value,
+               PaymentTransaction.status != LedgerStatus.FAILED.value)
+        .order_by(PaymentTransaction.created_at, PaymentTransaction.id)
+    ).scalars().all()
+    return _document("invoice.html", orders, back=url_for(".order_detail", number=number), refunds=refunds_made)

@@ -90,6 +90,7 @@ PERMISSIONS: dict[str, str] = {
     "orders.view": "see orders, payments and shipments",
     "orders.fulfil": "ship orders and handle after-sales (售后)",
     "orders.refund": "refund payments",
+    "orders.note": "add staff notes to orders",
     "customers.view": "see customer accounts",
     "customers.edit": "change customer accounts",
     "plugins.manage": "enable and disable plugins; configure payment methods, couriers, promotions, support channels",
@@ -107,13 +108,15 @@ _VIEW_ALL = ("catalogue.view", "orders.view", "customers.view", "reports.view", 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.OWNER: frozenset(PERMISSIONS),
     StaffRole.MANAGER: frozenset((
-        *_VIEW_ALL, "catalogue.edit", "orders.fulfil", "orders.refund", "customers.edit",
+        *_VIEW_ALL, "catalogue.edit", "orders.fulfil", "orders.refund", "orders.note", "customers.edit",
         "plugins.manage", "themes.manage", "staff.manage", "operations.view",
     )),
     StaffRole.CATALOGUE_EDITOR: frozenset(("catalogue.view", "catalogue.edit")),
-    StaffRole.ORDER_CLERK: frozenset(("catalogue.view", "orders.view", "orders.fulfil", "customers.view")),
-    StaffRole.SUPPORT_AGENT: frozenset(("orders.view", "customers.view", "customers.edit")),
-    StaffRole.FINANCE: frozenset(("orders.view", "orders.refund", "customers.view", "reports.view")),
+    StaffRole.ORDER_CLERK: frozenset((
+        "catalogue.view", "orders.view", "orders.fulfil", "orders.note", "customers.view",
+    )),
+    StaffRole.SUPPORT_AGENT: frozenset(("orders.view", "orders.note", "customers.view", "customers.edit")),
+    StaffRole.FINANCE: frozenset(("orders.view", "orders.refund", "orders.note", "customers.view", "reports.view")),
     StaffRole.READ_ONLY: frozenset(_VIEW_ALL),
 }
 
