@@ -85,6 +85,20 @@ MATRIX = [
     ("admin.product_image_move", "POST", "/admin/products/{product}/images/{image}/down", None, "catalogue.edit"),
     ("admin.product_image_delete", "POST", "/admin/products/{product}/images/{image}/delete", None,
      "catalogue.edit"),
+    ("admin.category_list", "GET", "/admin/categories", None, "catalogue.view"),
+    ("admin.category_new", "GET", "/admin/categories/new?parent={category}", None, "catalogue.edit"),
+    ("admin.category_new", "POST", "/admin/categories/new", {"name": "白茶"}, "catalogue.edit"),
+    ("admin.category_edit", "GET", "/admin/categories/{category}", None, "catalogue.edit"),
+    ("admin.category_edit", "POST", "/admin/categories/{category}", {"name": "茶叶", "sort": "1"}, "catalogue.edit"),
+    # the category holds a subcategory: refused with 422, and nothing changes
+    ("admin.category_delete", "POST", "/admin/categories/{category}/delete", None, "catalogue.edit"),
+    ("admin.brand_list", "GET", "/admin/brands", None, "catalogue.view"),
+    ("admin.brand_new", "GET", "/admin/brands/new", None, "catalogue.edit"),
+    ("admin.brand_new", "POST", "/admin/brands/new", {"name": "东山"}, "catalogue.edit"),
+    ("admin.brand_edit", "GET", "/admin/brands/{brand}", None, "catalogue.edit"),
+    ("admin.brand_edit", "POST", "/admin/brands/{brand}", {"name": "狮峰", "name_en": "Shifeng"}, "catalogue.edit"),
+    # no such brand to give its products: refused with 422, and nothing changes
+    ("admin.brand_delete", "POST", "/admin/brands/{brand}/delete", {"products_to": "999999"}, "catalogue.edit"),
     ("admin.error_monitor", "GET", "/admin/errors?status=all", None, "operations.view"),
     ("admin.error_monitor", "GET", "/admin/errors?tab=plugins&plugin=bank_transfer", None, "operations.view"),
     ("admin.error_detail", "GET", "/admin/errors/{error}", None, "operations.view"),
@@ -119,6 +133,8 @@ def test_the_matrix_covers_every_admin_route_that_is_not_public(xty_app):
 @pytest.fixture
 def objects(bank_app, make_staff_in):
     from xtycore.services import accounts, capabilities, errors
+    from xtycore.extensions import transaction
+    from xtycore.services import catalog
 
     with bank_app.app_context():
         spare = capabilities.create_instance("payment", "fixture_bank_transfer", display_name="备用",
@@ -126,11 +142,14 @@ def objects(bank_app, make_staff_in):
         order, payment = unpaid_order(bank_app.config["XTY_TEST_BANK_INSTANCE"])
         buyer = accounts.register(email="buyer@example.cn", password="correct horse 42").id
         editor_product, editor_image = product_with_image()
+        with transaction():
+            category = catalog.category_by_path("茶叶/绿茶").parent_id
+            brand = catalog.brand_by_name("狮峰").id
         error = errors.record(errors.Occurrence("RuntimeError", "xtycore/web/storefront.py:home", "boom", ""))
     return {"error": error, "instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
             "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test"),
             "order": order, "payment": payment, "customer": buyer,
-            "product": editor_product, "image": editor_image}
+            "product": editor_product, "image": editor_image, "category": category, "brand": brand}
 
 
 def product_with_image() -> tuple[int, int]:
