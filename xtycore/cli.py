@@ -460,6 +460,8 @@ from xtycore.reviews_cli import reviews_group  # noqa: E402
 main.add_command(reviews_group)
 from xtycore.backup import backup_command, restore_command  # noqa: E402
 main.add_command(backup_command), main.add_command(restore_command)
+from xtycore.transfer_cli import export_command, import_command  # noqa: E402
+main.add_command(export_command), main.add_command(import_command)
 
 if __name__ == "__main__":  # python -m xtycore.cli
     main()

@@ -104,6 +104,7 @@ from xtycore.admin import (  # noqa: E402,F401  (the views register their routes
 )
 from xtycore.admin import customers  # noqa: E402,F401  (customer accounts)
 from xtycore.admin import catalog  # noqa: E402,F401  (products)
+from xtycore.admin import transfer  # noqa: E402,F401  (import and export)
 from xtycore.admin import taxonomy  # noqa: E402,F401  (categories and brands)
 from xtycore.admin import products  # noqa: E402,F401  (one product's editor)
 from xtycore.admin import errors  # noqa: E402,F401  (the error monitor)

@@ -32,6 +32,7 @@ from xtycore.domain.money import Money
 from xtycore.extensions import db, transaction
 from xtycore.models.catalog import Brand, Category, Product, Variant
 from xtycore.services import audit, catalog, catalog_import, catalog_review
+from xtycore.services.transfer_csv import safe_cell
 
 #: Products one page of the list shows.
 PAGE_SIZE = 50
@@ -322,7 +323,10 @@ def product_import():
 @bp.route("/products.csv")
 @requires("catalogue.view")
 def product_csv():
-    """Every product, one row per variant, in the import's columns; UTF-8 with a BOM so Excel reads Chinese."""
+    """Every product, one row per variant, in the import's columns; UTF-8 with a BOM so Excel reads Chinese.
+
+    Text that a spreadsheet would run as a formula is written with a leading apostrophe (CSV injection).
+    """
     rows = db.session.execute(
         select(Product.title, Product.title_en, Product.slug, Product.status, Category.path, Brand.name,
                Variant.sku, Variant.price_minor, Variant.compare_at_minor, Variant.weight_grams, Variant.barcode,
@@ -339,8 +343,8 @@ def product_csv():
                      "weight_grams", "barcode", "stock"])
     for row in rows:
         category = "/".join(names[int(part)] for part in (row[4] or "").strip("/").split("/") if part)
-        writer.writerow([row[0], row[1], row[2], row[3], category, row[5] or "", row[6],
-                         Money.from_minor(row[7], currency).amount,
-                         "" if row[8] is None else Money.from_minor(row[8], currency).amount, row[9], row[10], row[11]])
+        writer.writerow([safe_cell(cell) for cell in (
+            row[0], row[1], row[2], row[3], category, row[5] or "", row[6], Money.from_minor(row[7], currency).amount,
+            "" if row[8] is None else Money.from_minor(row[8], currency).amount, row[9], row[10], row[11])])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=products.csv"})

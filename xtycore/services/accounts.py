@@ -29,6 +29,9 @@ from xtycore.signals import member_registered
 
 #: Separates reset tokens from anything else signed with SECRET_KEY.
 RESET_TOKEN_SALT = "xtycore.accounts.password-reset"
+#: The stored "hash" of an account that has no password yet (one made by an import): not an argon2
+#: PHC string, so no password verifies against it; the owner sets one through the password reset.
+NO_PASSWORD = "!imported"
 
 
 class AccountError(XtyError):
@@ -126,16 +129,23 @@ def find_customer(identifier: str) -> Customer | None:
     return db.session.execute(select(Customer).where(condition)).scalar_one_or_none()
 
 
+def has_password(customer: Customer) -> bool:
+    """Whether the account has a password: its stored value is an argon2 hash (an imported one has none)."""
+    return customer.password_hash.startswith("$argon2")
+
+
 def authenticate(identifier: str, password: str) -> Customer:
     """The customer these credentials belong to; records the login and upgrades an outdated hash.
 
-    :raises InvalidCredentials: no such account, or the password is wrong (one message for both).
+    :raises InvalidCredentials: no such account, the password is wrong, or the account has no password
+        yet (one message for all three).
     :raises AccountDisabled: the password is right but the account is switched off.
     """
     customer = find_customer(identifier)
-    if customer is None:
+    if customer is None or not has_password(customer):
         burn_verification_time(password)
-        raise InvalidCredentials("no account for this identifier")
+        raise InvalidCredentials("no account for this identifier" if customer is None
+                                 else f"customer {customer.id} has no password yet")
     if not verify_password(customer.password_hash, password):
         raise InvalidCredentials(f"wrong password for customer {customer.id}")
     if not customer.is_active:
