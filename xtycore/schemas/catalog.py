@@ -102,7 +102,8 @@ class VariantFormSchema(FormSchema):
         validate.Length(min=1, max=64, error=_("A SKU has 1 to 64 characters")),
         validate.Regexp(r"^\S+$", error=_("A SKU has no spaces")),
     ], metadata={"label": N_("SKU")})
-    options = OptionsText(load_default=dict, metadata={"label": N_("Options"), "placeholder": "颜色=红;尺码=M"})
+    options = OptionsText(load_default=dict, metadata={
+        "label": N_("Options (name=value)"), "placeholder": "颜色=红;尺码=M"})
     price = _amount(required=True, label=N_("Price"))
     compare_at_price = _amount(label=N_("Compare-at price"))
     weight_grams = _count(MAX_WEIGHT_GRAMS, load_default=0, metadata={"label": N_("Weight (g)")})
@@ -135,7 +136,7 @@ class ProductFormSchema(FormSchema):
     variants = fields.List(
         fields.Nested(VariantFormSchema), required=True, error_messages=REQUIRED,
         validate=validate.Length(min=1, error=_("Add at least one variant with a SKU and a price")),
-        metadata={"label": N_("Variants")},
+        metadata={"label": N_("Variants and prices")},
     )
 
     def __init__(self, *, categories: Iterable[tuple[int, str]] = (), currency: str = "CNY", **kwargs: Any):
