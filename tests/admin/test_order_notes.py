@@ -22,18 +22,6 @@ from xtycore.models import Order, OrderEvent, OrderNote, Staff
 from xtycore.models.order_notes import NOTE_MAX_LENGTH, NoteImmutable
 
 
-@pytest.fixture(autouse=True)
-def orders_before_notes(shop):  # noqa: F811
-    """Empty the tables as the test kit does, but orders before their notes (which the database then deletes)."""
-    yield
-    with shop.app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                if table.name != OrderNote.__tablename__:
-                    conn.execute(table.delete())
-
-
 def notes_of(app, order_id: int) -> list[tuple]:
     with app.app_context():
         rows = db.session.execute(select(OrderNote).where(OrderNote.order_id == order_id)
