@@ -1,21 +1,32 @@
 """Time the back-office reports over a year of a large shop.
 
     .venv/bin/python bench/reports.py [--orders 100000] [--repeat 5] [--seed 1] [--keep]
+    .venv/bin/python bench/reports.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/reportsbench
 
-Builds a temporary instance (its own SQLite file, migrated to head), inserts
-``--orders`` paid and unpaid orders spread over 2025 on the shop's clock with
-one to three lines each, their payments, a refund for about one order in
-twenty, and a customer account for about one order in five, in bulk through
-SQLAlchemy Core (``executemany`` in chunks), then times each report for the
-year 2025: the sales report by day, week, month, quarter and year, the top
-products and categories by revenue and by units, the whole ``/admin/reports``
-page for an owner and the sales CSV. Prints a Markdown table of the median and
-fastest of ``--repeat`` runs; bench/RESULTS.md records the numbers.
+Builds a temporary instance migrated to head (its own SQLite file, or the
+database of ``--database-url``), inserts ``--orders`` paid and unpaid orders
+spread over 2025 on the shop's clock with one to three lines each, their
+payments, a refund for about one order in twenty, and a customer account for
+about one order in five, in bulk through SQLAlchemy Core (``executemany`` in
+chunks), then times each report for the year 2025: the sales report by day,
+week, month, quarter and year, the top products and categories by revenue and
+by units, the whole ``/admin/reports`` page for an owner and the sales CSV.
+
+A database that already holds orders (an earlier run's, kept with ``--keep``
+or ``--database-url``) is measured as it is, without seeding again.
+
+Prints a Markdown table of the median and fastest wall time of ``--repeat``
+runs, the median process CPU time (``time.process_time``: what this process
+spent, whatever else the machine runs) and, on PostgreSQL, the median of the
+server's execution time of the run's reading statements (``EXPLAIN ANALYZE``,
+summed), which the process CPU does not include. bench/RESULTS.md records the
+numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import secrets
@@ -32,7 +43,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import event, func, insert, select, text  # noqa: E402
 
 from xtycore import create_app, database  # noqa: E402
 from xtycore.extensions import db  # noqa: E402
@@ -48,10 +59,10 @@ STATUSES = ["paid"] * 10 + ["shipped"] * 15 + ["delivered"] * 20 + ["completed"]
     + ["cancelled"] * 4 + ["pending_payment"] * 3
 
 
-def make_app(folder: Path):
+def make_app(folder: Path, url: str):
     return create_app({
         "SECRET_KEY": secrets.token_hex(32),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
+        "SQLALCHEMY_DATABASE_URI": url,
         "JOBS_BACKEND": "immediate",
         "WTF_CSRF_ENABLED": False,
         "SHOP_LOCALE": "en",
@@ -119,14 +130,50 @@ def seed(count: int, rng: random.Random) -> dict[str, int]:
             "ledger rows": len(txs), "customers": len(customers)}
 
 
-def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    run()  # warm the page cache of the database file and SQLAlchemy's statement cache
-    times = []
+class Executions:
+    """On PostgreSQL, the server's execution time of the SELECT statements a run sends (EXPLAIN ANALYZE)."""
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self.statements: list[tuple[str, Any]] = []
+
+    def record(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):  # reads only: ANALYZE executes
+            self.statements.append((statement, parameters))
+
+    def __enter__(self) -> "Executions":
+        event.listen(self.engine, "before_cursor_execute", self.record)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self.record)
+
+    def milliseconds(self) -> float:
+        total = 0.0
+        with self.engine.connect() as conn:
+            for statement, parameters in self.statements:
+                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()
+                total += plan[0]["Execution Time"]
+            conn.rollback()
+        return total
+
+
+def timed(run: Callable[[], Any], repeat: int, engine: Any | None) -> tuple[float, float, float, float | None]:
+    """Median and fastest wall ms, median CPU ms, and median PostgreSQL execution ms (or None)."""
+    run()  # warm the page cache of the database and SQLAlchemy's statement cache
+    walls, cpus, server = [], [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        cpu, started = time.process_time(), time.perf_counter()
         run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), min(times)
+        walls.append((time.perf_counter() - started) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    if engine is not None:
+        for _ in range(repeat):
+            with Executions(engine) as executions:
+                run()
+            server.append(executions.milliseconds())
+    return (statistics.median(walls), min(walls), statistics.median(cpus),
+            statistics.median(server) if server else None)
 
 
 def main() -> None:
@@ -135,18 +182,33 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance and print its path")
+    parser.add_argument("--database-url", default="",
+                        help="SQLAlchemy URL of an empty database (or one an earlier run seeded); "
+                             "default: a SQLite file in the temporary instance")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="xty-bench-reports-"))
+    print(f"load average {' '.join(f'{n:.1f}' for n in os.getloadavg())} on {os.cpu_count()} CPUs", flush=True)
     try:
-        app = make_app(folder)
+        app = make_app(folder, args.database_url or f"sqlite:///{folder / 'bench.db'}")
         with app.app_context():
             database.upgrade(app)
-            started = time.perf_counter()
-            counts = seed(args.orders, random.Random(args.seed))
-            print(f"seeded {', '.join(f'{v} {k}' for k, v in counts.items())} "
-                  f"in {time.perf_counter() - started:.1f} s", flush=True)
+            engine = db.engine if db.engine.dialect.name == "postgresql" else None
+            present = db.session.scalar(select(func.count()).select_from(Order))
+            if present:
+                print(f"measuring the {present} orders already in the database", flush=True)
+            else:
+                started = time.perf_counter()
+                counts = seed(args.orders, random.Random(args.seed))
+                print(f"seeded {', '.join(f'{v} {k}' for k, v in counts.items())} "
+                      f"in {time.perf_counter() - started:.1f} s", flush=True)
+            if engine is not None:  # as autovacuum leaves a shop: statistics and visibility map up to date
+                db.session.commit()
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql("VACUUM ANALYZE")
+            from xtycore.models.staff import Staff
             from xtycore.services import staff as staff_service
-            staff_service.create_staff("owner@bench.test", PASSWORD, role="owner")
+            if db.session.scalar(select(Staff.id).where(Staff.email == "owner@bench.test")) is None:
+                staff_service.create_staff("owner@bench.test", PASSWORD, role="owner")
         client = app.test_client()
         client.post("/admin/login", data={"email": "owner@bench.test", "password": PASSWORD})
         year = "from=2025-01-01&to=2025-12-31"
@@ -160,7 +222,7 @@ def main() -> None:
         rows = []
         with app.app_context():
             for name, run in cases:
-                rows.append((name, *timed(run, args.repeat)))
+                rows.append((name, *timed(run, args.repeat, engine)))
 
         def get(url: str) -> Callable[[], Any]:
             def run() -> None:
@@ -169,21 +231,24 @@ def main() -> None:
                     sys.exit(f"{url} answered {response.status_code}")
             return run
 
-        rows.append(("/admin/reports page (year by month)", *timed(get(f"/admin/reports?{year}&granularity=month"),
-                                                                   args.repeat)))
-        rows.append(("/admin/reports page (year by day)", *timed(get(f"/admin/reports?{year}&granularity=day"),
-                                                                 args.repeat)))
-        rows.append(("sales CSV (year by day)", *timed(get(f"/admin/reports/sales.csv?{year}&granularity=day"),
-                                                       args.repeat)))
+        for name, url in (("/admin/reports page (year by month)", f"/admin/reports?{year}&granularity=month"),
+                          ("/admin/reports page (year by day)", f"/admin/reports?{year}&granularity=day"),
+                          ("sales CSV (year by day)", f"/admin/reports/sales.csv?{year}&granularity=day")):
+            with app.app_context():  # the engine of the app, for EXPLAIN ANALYZE; the request has its own context
+                rows.append((name, *timed(get(url), args.repeat, engine)))
         with app.app_context():
             check = reports.sales_report(*YEAR, "year").totals
+            server = db.session.scalar(text("SELECT version()")) if engine is not None else ""
         print(f"\nyear 2025: {check.orders} paid orders, sales {check.sales_minor} fen, "
               f"refunds {check.refunds_minor} fen, {check.new_members} new members")
         print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}, "
-              f"{args.repeat} runs after one warm-up\n")
-        print("| report (year 2025) | median ms | fastest ms |\n|---|---:|---:|")
-        for name, median, fastest in rows:
-            print(f"| {name} | {median:.1f} | {fastest:.1f} |")
+              f"{server.split(' on ')[0] + ', ' if server else ''}{args.repeat} runs after one warm-up; "
+              f"load average {' '.join(f'{n:.1f}' for n in os.getloadavg())}\n")
+        print("| report (year 2025) | median ms | fastest ms | CPU ms | PostgreSQL execution ms |\n"
+              "|---|---:|---:|---:|---:|")
+        for name, median, fastest, cpu, executed in rows:
+            print(f"| {name} | {median:.1f} | {fastest:.1f} | {cpu:.1f} | "
+                  f"{'' if executed is None else f'{executed:.1f}'} |")
     finally:
         if args.keep:
             print(f"\ninstance kept in {folder}")

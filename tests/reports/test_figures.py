@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from tests.reports.shop import customer, order, seed_shop, utc
-from xtycore.extensions import transaction
+from xtycore.extensions import db, transaction
+from xtycore.models.catalog import Product
 from xtycore.services import reports
 from xtycore.services.reports import ReportError, SalesRow
 
@@ -126,3 +127,18 @@ def test_the_page_s_top_lists_rank_like_the_single_queries(xty_db):
         for by in ("revenue", "units"):
             assert lists[f"{kind}_by_{by}"] == finder(date(2026, 3, 1), date(2026, 3, 2), by)
     assert reports.top_lists(date(2026, 3, 1), date(2026, 3, 2), limit=1)["products_by_units"][0].name == "白瓷杯"
+
+
+def test_a_renamed_product_is_listed_per_name_and_its_category_adds_both(xty_db):
+    ids = seed_shop()
+    with transaction():
+        tea = db.session.get(Product, ids["tea"])
+        tea.title = "绿茶 250g"
+        order(utc(2026, 3, 2, 6, 0), 1000, lines=[(tea, 1, 1000)])
+        order(utc(2026, 3, 2, 7, 0), 700, lines=[(None, 7, 100)])  # a product deleted since: no category either
+    lists = reports.top_lists(date(2026, 3, 1), date(2026, 3, 2))
+    assert [(r.key, r.name, r.revenue_minor, r.units) for r in lists["products_by_revenue"]] == [
+        (ids["tea"], "绿茶", 12000, 3), (ids["cup"], "白瓷杯", 9001, 4), (ids["tea"], "绿茶 250g", 1000, 1),
+        (None, "已删除商品", 700, 7)]
+    assert [(r.name, r.revenue_minor, r.units) for r in lists["categories_by_units"]] == [
+        ("", 9701, 11), ("绿茶", 13000, 4)]
