@@ -26,7 +26,7 @@ from xtycore.extensions import db
 from xtycore.models.catalog import Brand, Category, Product
 from xtycore.schemas.taxonomy import BrandDeleteSchema, BrandSchema, CategoryDeleteSchema, CategorySchema
 from xtycore.services import audit, taxonomy
-from xtycore.services.addresses import translated, translated_errors
+from xtycore.services.addresses import translated
 from xtycore.services.pages import CategoryNode, CategoryTree
 
 
@@ -104,7 +104,7 @@ def _submit(schema: Schema, form, write: Callable[[dict[str, Any]], Any]) -> dic
     try:
         write(schema.load(parse_form(schema, form)))
     except ValidationError as error:
-        return field_errors(translated_errors(error.messages))
+        return field_errors(error.messages)
     except taxonomy.TaxonomyError as error:
         return {error.field if error.field in schema.fields else FORM_ERRORS: [translated(error.message)]}
     return {}
