@@ -101,7 +101,7 @@ def test_money_follows_the_shop_currency_setting(xty_make_app):
 def extracted_messages() -> set[str]:
     method_map = [("xtycore/**.py", "python"), ("xtycore/templates/**.html", "jinja2"),
                   ("themes/**/templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=keywords,
