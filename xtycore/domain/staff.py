@@ -86,7 +86,7 @@ def password_problem(password: str) -> str | None:
 #: Every permission, with what it allows.
 PERMISSIONS: dict[str, str] = {
     "catalogue.view": "see products, categories and the listing review queue",
-    "catalogue.edit": "create, edit, publish and unpublish products",
+    "catalogue.edit": "create, edit, publish and unpublish products; manage categories, brands and images",
     "orders.view": "see orders, payments and shipments",
     "orders.fulfil": "ship orders and handle after-sales (售后)",
     "orders.refund": "refund payments",
