@@ -30,6 +30,7 @@ from xtycore.models.accounts import Customer, CustomerAddress
 from xtycore.models.customer_notes import NOTE_MAX_LENGTH, TAG_MAX_LENGTH, CustomerNote, CustomerTag
 from xtycore.models.orders import Order
 from xtycore.services import audit
+from xtycore.services.orders import customer_order_figures
 
 #: Customers one page of the list shows.
 PAGE_SIZE = 50
@@ -59,17 +60,6 @@ def _like(text: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
 
 
-def _order_stats():
-    """Per customer: how many orders they placed and what they paid net of refunds."""
-    return (
-        select(Order.customer_id.label("customer_id"), func.count(Order.id).label("order_count"),
-               func.sum(Order.paid_minor - Order.refunded_minor).label("spent_minor"))
-        .where(Order.customer_id.is_not(None))
-        .group_by(Order.customer_id)
-        .subquery()
-    )
-
-
 def find_customers(where: CustomerFilter, *, page_number: int = 1) -> tuple[list[CustomerRow], int]:
     """One page of customers matching ``where``, newest accounts first, and how many match in all."""
     conditions = []
@@ -84,7 +74,7 @@ def find_customers(where: CustomerFilter, *, page_number: int = 1) -> tuple[list
     if where.registered_until is not None:
         conditions.append(Customer.created_at < where.registered_until)
     total = db.session.execute(select(func.count(Customer.id)).where(*conditions)).scalar_one()
-    stats = _order_stats()
+    stats = customer_order_figures()
     rows = db.session.execute(
         select(Customer, func.coalesce(stats.c.order_count, 0), func.coalesce(stats.c.spent_minor, 0))
         .outerjoin(stats, stats.c.customer_id == Customer.id)

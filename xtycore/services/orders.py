@@ -358,6 +358,21 @@ def customer_orders(customer_id: int, *, page: int = 1, per_page: int = 20) -> t
     return list(orders), total
 
 
+def customer_order_figures():
+    """Per customer: how many orders they placed and what they paid net of refunds.
+
+    A subquery of ``customer_id``, ``order_count`` and ``spent_minor`` (minor units of ``SHOP_CURRENCY``),
+    grouped in SQL, to outer-join on the customers (who have no row here until they order).
+    """
+    return (
+        select(Order.customer_id.label("customer_id"), func.count(Order.id).label("order_count"),
+               func.sum(Order.paid_minor - Order.refunded_minor).label("spent_minor"))
+        .where(Order.customer_id.is_not(None))
+        .group_by(Order.customer_id)
+        .subquery()
+    )
+
+
 def customer_order(customer_id: int, number: str) -> Order:
     """One of the customer's orders by number.
 

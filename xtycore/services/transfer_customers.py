@@ -25,10 +25,10 @@ from xtycore.domain.addresses import mobile_error
 from xtycore.extensions import db
 from xtycore.models.accounts import Customer
 from xtycore.models.customer_notes import TAG_MAX_LENGTH, CustomerTag
-from xtycore.models.orders import Order
 from xtycore.schemas.accounts import normalise_email
 from xtycore.services.accounts import NO_PASSWORD
 from xtycore.services.catalog_import import LIST_SEPARATORS, RowError
+from xtycore.services.orders import customer_order_figures
 from xtycore.services.transfer_csv import (
     CellError, Change, Columns, CsvRow, RowCheck, amount, batches, first_lines, text_cell,
 )
@@ -46,13 +46,6 @@ def local_time(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(current_app.config["SHOP_TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def order_figures():
-    """Per customer: how many orders they placed and what they paid net of refunds."""
-    return (select(Order.customer_id.label("customer_id"), func.count(Order.id).label("orders"),
-                   func.sum(Order.paid_minor - Order.refunded_minor).label("spent"))
-            .where(Order.customer_id.is_not(None)).group_by(Order.customer_id).subquery())
-
-
 class Customers:
     """Email, name, phone, language, registration time, state, tags, orders and total spent."""
 
@@ -65,13 +58,13 @@ class Customers:
 
     def rows(self) -> Iterator[list[Any]]:
         currency = current_app.config["SHOP_CURRENCY"]
-        figures = order_figures()
+        figures = customer_order_figures()
         tags = (select(CustomerTag.customer_id.label("customer_id"),
                        func.aggregate_strings(CustomerTag.tag, TAG_SEPARATOR).label("tags"))
                 .group_by(CustomerTag.customer_id).subquery())
         query = (select(Customer.email, Customer.display_name, Customer.mobile, Customer.locale, Customer.created_at,
-                        Customer.is_active, tags.c.tags, func.coalesce(figures.c.orders, 0),
-                        func.coalesce(figures.c.spent, 0))
+                        Customer.is_active, tags.c.tags, func.coalesce(figures.c.order_count, 0),
+                        func.coalesce(figures.c.spent_minor, 0))
                  .outerjoin(figures, figures.c.customer_id == Customer.id)
                  .outerjoin(tags, tags.c.customer_id == Customer.id)
                  .order_by(Customer.id).execution_options(yield_per=1000))
