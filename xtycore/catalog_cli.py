@@ -6,11 +6,11 @@ import contextlib
 import getpass
 import sys
 from pathlib import Path
-from typing import Any, Callable
 
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from xtycore.cli_progress import progress_bar
 from xtycore.domain.catalog import ProductStatus
 from xtycore.services import catalog_import, catalog_review
 
@@ -32,7 +32,8 @@ def import_command(file: Path, skip_invalid: bool, dry_run: bool) -> None:
     """Import products from a CSV (one row per variant) or JSON file; see docs/catalogue.md."""
     with contextlib.ExitStack() as stack:
         report = catalog_import.import_file(
-            file, skip_invalid=skip_invalid, dry_run=dry_run, progress=_progress_bar(stack)
+            file, skip_invalid=skip_invalid, dry_run=dry_run,
+            progress=progress_bar(stack, "writing products", PROGRESS_FROM),
         )
     for error in report.errors:
         click.echo(f"error {error}", err=True)
@@ -52,21 +53,6 @@ def import_command(file: Path, skip_invalid: bool, dry_run: bool) -> None:
         )
     if report.errors and not report.written:
         sys.exit(1)
-
-
-def _progress_bar(stack: contextlib.ExitStack) -> Callable[[int, int], None]:
-    """A progress callback drawing a bar on stderr once a file has many products."""
-    bars: list[Any] = []
-
-    def progress(done: int, total: int) -> None:
-        if total < PROGRESS_FROM:
-            return
-        if not bars:
-            bars.append(stack.enter_context(click.progressbar(
-                length=total, label="writing products", file=sys.stderr)))
-        bars[0].update(1)
-
-    return progress
 
 
 @catalog_group.group("review", invoke_without_command=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import TextIO
 
 import click
 from flask.cli import with_appcontext
 
+from xtycore.cli_progress import progress_bar
 from xtycore.services import transfer
 
 #: Imports changing more objects than this, and exports of more rows, report their progress on stderr.
@@ -57,7 +58,8 @@ def import_command(entity: str, file: Path, dry_run: bool) -> None:
     try:
         text = transfer.decode(file.read_bytes())
         with contextlib.ExitStack() as stack:
-            report = transfer.import_text(entity, text, dry_run=dry_run, progress=_progress_bar(stack))
+            report = transfer.import_text(entity, text, dry_run=dry_run,
+                                          progress=progress_bar(stack, "writing", PROGRESS_FROM))
     except transfer.TransferError as problem:
         raise click.ClickException(f"{file.name}: {problem.message}") from None
     for error in report.errors:
@@ -72,17 +74,3 @@ def import_command(entity: str, file: Path, dry_run: bool) -> None:
                    f"{len(report.updated)} updated")
     if report.errors:
         sys.exit(1)
-
-
-def _progress_bar(stack: contextlib.ExitStack) -> Callable[[int, int], None]:
-    """A progress callback drawing a bar on stderr once an import changes many objects."""
-    bars: list[Any] = []
-
-    def progress(done: int, total: int) -> None:
-        if total < PROGRESS_FROM:
-            return
-        if not bars:
-            bars.append(stack.enter_context(click.progressbar(length=total, label="writing", file=sys.stderr)))
-        bars[0].update(1)
-
-    return progress
