@@ -10,7 +10,7 @@ audit log as one entry holding each changed object before and after.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from flask import Response, abort, request, stream_with_context
@@ -122,7 +122,7 @@ def _import_view(entity: Entity) -> Callable[[], Any]:
         except transfer.TransferError as problem:
             return page("transfer_import.html", 422, entity=entity, report=None, errors=[], content="",
                         error=translated(problem.message))
-        errors = [(error.line, error.field, translated(error.message)) for error in report.errors]
+        errors = [replace(error, message=translated(error.message)) for error in report.errors]
         return page("transfer_import.html", 422 if errors else 200, entity=entity, report=report, errors=errors,
                     content=text, error=None)
 
