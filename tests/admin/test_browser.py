@@ -14,12 +14,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.admin.conftest import CHEAP, PASSWORD
-from tests.e2e.conftest import browser, live_shop, shopper  # noqa: F401  (fixtures)
+from tests.admin.browser import browser, live_shop, shopper, staff_page, xty_config  # noqa: F401  (fixtures)
 from xtycore.extensions import db
 from xtycore.kernel import get_kernel
 from xtycore.models import CapabilityInstance
-from xtycore.services import staff as staff_service
 
 OWNER = "owner@shop.test"
 SCREENS = ("/admin/", "/admin/plugins", "/admin/capabilities", "/admin/themes", "/admin/themes/settings",
@@ -27,22 +25,9 @@ SCREENS = ("/admin/", "/admin/plugins", "/admin/capabilities", "/admin/themes", 
 
 
 @pytest.fixture
-def xty_config():
-    """CSRF checked, URLs of the host the browser asked for, the shop's default language (Chinese)."""
-    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, **CHEAP}
-
-
-@pytest.fixture
-def owner_page(live_shop, shopper):  # noqa: F811
-    with live_shop.app.app_context():
-        staff_service.create_staff(OWNER, PASSWORD, role="owner", display_name="店主")
-
+def owner_page(staff_page):  # noqa: F811
     def open_as(viewport: str):
-        page = shopper(viewport)
-        page.goto(live_shop("/admin/"))
-        page.get_by_label("邮箱").fill(OWNER)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
+        page = staff_page(OWNER, "owner", "店主", viewport)
         expect(page.get_by_role("heading", name="概览")).to_be_visible()
         return page
 

@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.admin.conftest import CHEAP, PASSWORD
-from tests.e2e.conftest import browser, live_shop, shopper  # noqa: F401  (fixtures)
+from tests.admin.browser import browser, fits, live_shop, shopper, staff_page, xty_config  # noqa: F401  (fixtures)
+from tests.admin.conftest import PASSWORD
 from xtycore.extensions import db
 from xtycore.models import Customer
 from xtycore.services import accounts
-from xtycore.services import staff as staff_service
 
 AGENT = "agent@shop.test"
 
 
-@pytest.fixture
-def xty_config():
-    """CSRF checked, URLs of the host the browser asked for, the shop's default language (Chinese)."""
-    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, **CHEAP}
-
-
-def test_a_support_agent_notes_and_disables_a_customer_on_a_phone(live_shop, shopper):  # noqa: F811
+def test_a_support_agent_notes_and_disables_a_customer_on_a_phone(live_shop, staff_page):  # noqa: F811
     with live_shop.app.app_context():
-        staff_service.create_staff(AGENT, PASSWORD, role="support_agent", display_name="客服小李")
         mei = accounts.register(email="mei@example.cn", password=PASSWORD, display_name="王美丽",
                                 mobile="13800138001").id
-    page = shopper("phone")
-    page.goto(live_shop("/admin/"))
-    page.get_by_label("邮箱").fill(AGENT)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page = staff_page(AGENT, "support_agent", "客服小李")
     page.goto(live_shop("/admin/customers"))
     page.get_by_label("邮箱、手机号或姓名").fill("美丽")
     page.get_by_role("button", name="筛选").click()
     page.get_by_role("link", name="mei@example.cn").click()
     expect(page.get_by_role("heading", name="客户 mei@example.cn")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits(page)
     page.get_by_label("添加备注（添加后不能修改）").fill("来电询问发票")
     page.get_by_role("button", name="添加备注").click()
     expect(page.get_by_role("status")).to_contain_text("备注已添加")

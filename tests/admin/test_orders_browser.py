@@ -6,28 +6,19 @@ with the first-party plugins, and the system's Chromium, in Chinese.
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.admin.conftest import CHEAP, PASSWORD
-from tests.e2e.conftest import browser, live_shop, shopper  # noqa: F401  (fixtures)
+from tests.admin.browser import browser, fits, live_shop, shopper, staff_page, xty_config  # noqa: F401  (fixtures)
 from tests.orders.helpers import make_product
 from tests.payments.conftest import Shop
 from xtycore.extensions import db
 from xtycore.kernel import get_kernel
 from xtycore.models import Variant
 from xtycore.services import payments
-from xtycore.services import staff as staff_service
 
 from xtycore_payment_sandbox import trades
 
 FINANCE = "finance@shop.test"
-
-
-@pytest.fixture
-def xty_config():
-    """CSRF checked, URLs of the host the browser asked for, the shop's default language (Chinese)."""
-    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, **CHEAP}
 
 
 def paid_order(app) -> tuple[str, int]:
@@ -52,22 +43,16 @@ def paid_order(app) -> tuple[str, int]:
     return shop.order_row(order_id)["number"], order_id
 
 
-def test_finance_staff_refund_part_of_an_order_on_a_phone(live_shop, shopper, tmp_path):  # noqa: F811
+def test_finance_staff_refund_part_of_an_order_on_a_phone(live_shop, staff_page, tmp_path):  # noqa: F811
     number, order_id = paid_order(live_shop.app)
-    with live_shop.app.app_context():
-        staff_service.create_staff(FINANCE, PASSWORD, role="finance", display_name="会计")
-    page = shopper("phone")
-    page.goto(live_shop("/admin/"))
-    page.get_by_label("邮箱").fill(FINANCE)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page = staff_page(FINANCE, "finance", "会计")
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("link", name="订单").click()
     page.get_by_label("订单号、邮箱或手机号").fill(number)
     page.get_by_role("button", name="筛选").click()
     page.get_by_role("link", name=number).click()
     expect(page.get_by_role("heading", name=number)).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits(page)
 
     form = page.locator("form.refund-form")
     form.get_by_label("金额（CNY）").fill("15.00")
@@ -76,7 +61,7 @@ def test_finance_staff_refund_part_of_an_order_on_a_phone(live_shop, shopper, tm
     expect(page.get_by_role("status")).to_contain_text("退款已成功")
     expect(page.locator(".order-refunded")).to_contain_text("15.00")
     expect(page.locator(".refund-status")).to_have_text("部分退款")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits(page)
     page.screenshot(path=tmp_path / "order-refunded-phone.png", full_page=True)
 
     # more than is left: the kernel's message next to the form, nothing written

@@ -8,23 +8,14 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.admin.conftest import CHEAP, PASSWORD
-from tests.e2e.conftest import browser, live_shop, shopper  # noqa: F401  (fixtures)
+from tests.admin.browser import browser, fits, live_shop, shopper, staff_page, xty_config  # noqa: F401  (fixtures)
 from xtycore.extensions import db
 from xtycore.models import Product
-from xtycore.services import staff as staff_service
 
 EDITOR = "editor@shop.test"
-
-
-@pytest.fixture
-def xty_config():
-    """CSRF checked, URLs of the host the browser asked for, the shop's default language (Chinese)."""
-    return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, **CHEAP}
 
 
 def png() -> bytes:
@@ -33,19 +24,9 @@ def png() -> bytes:
     return out.getvalue()
 
 
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_a_catalogue_editor_creates_a_product_with_two_variants_and_an_image_on_a_phone(
-        live_shop, shopper):  # noqa: F811
-    with live_shop.app.app_context():
-        staff_service.create_staff(EDITOR, PASSWORD, role="catalogue_editor", display_name="小王")
-    page = shopper("phone")
-    page.goto(live_shop("/admin/"))
-    page.get_by_label("邮箱").fill(EDITOR)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+        live_shop, staff_page):  # noqa: F811
+    page = staff_page(EDITOR, "catalogue_editor", "小王")
     page.goto(live_shop("/admin/products"))
     page.get_by_role("link", name="新建商品").click()
     expect(page.get_by_role("heading", name="新建商品")).to_be_visible()

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.admin.conftest import CHEAP, PASSWORD, staff_client
+from tests.admin.browser import BROWSER_CONFIG, browser, fits, live_shop, shopper, staff_page  # noqa: F401  (fixtures)
+from tests.admin.conftest import staff_client
 from tests.admin.test_orders_browser import paid_order
-from tests.e2e.conftest import browser, live_shop, shopper  # noqa: F401  (fixtures)
 from tests.admin.test_orders_screen import audit_rows, number_of, paid, text  # noqa: F401  (fixture)
 from tests.payments.conftest import SANDBOX_SETTINGS, card, shop  # noqa: F401  (fixtures)
 from tests.payments.test_refunds import teas  # noqa: F401  (fixture: two variants in stock)
@@ -20,7 +20,6 @@ from xtycore import signals
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db, transaction
 from xtycore.models import CapabilityInstance, Order, OrderEvent, Shipment
-from xtycore.services import staff as staff_service
 from xtycore.services.orders import order_link_token
 
 CLERK = "order-clerk@shop.test"
@@ -31,7 +30,7 @@ def xty_config(xty_config, request):
     """The back office's test settings; for the browser test, as test_orders_browser runs it: CSRF checked,
     URLs of the host the browser asked for, the shop's default language (Chinese)."""
     if "live_shop" in request.fixturenames:
-        return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, **CHEAP}
+        return BROWSER_CONFIG
     return xty_config
 
 
@@ -181,15 +180,9 @@ def test_roles_without_fulfilment_are_refused_and_nothing_changes(shop, paid, ro
     assert 'class="ship-form"' not in text(client.get(f"/admin/orders/{number_of(shop, paid)}"))
 
 
-def test_an_order_clerk_ships_an_order_on_a_phone(live_shop, shopper, tmp_path):  # noqa: F811
+def test_an_order_clerk_ships_an_order_on_a_phone(live_shop, staff_page, tmp_path):  # noqa: F811
     number, order_id = paid_order(live_shop.app)
-    with live_shop.app.app_context():
-        staff_service.create_staff(CLERK, PASSWORD, role="order_clerk", display_name="小李")
-    page = shopper("phone")
-    page.goto(live_shop("/admin/"))
-    page.get_by_label("邮箱").fill(CLERK)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page = staff_page(CLERK, "order_clerk", "小李")
     page.goto(live_shop(f"/admin/orders/{number}"))
     expect(page.get_by_role("heading", name=number)).to_be_visible()
     assert page.evaluate("window.innerWidth") == 375
@@ -208,6 +201,6 @@ def test_an_order_clerk_ships_an_order_on_a_phone(live_shop, shopper, tmp_path):
     expect(page.get_by_role("status")).to_contain_text("订单已发货：顺丰速运 SF1234567890")
     expect(page.locator(".order-status")).to_have_text("已发货")
     expect(page.locator("#shipments .waybill")).to_have_text("SF1234567890")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits(page)
     page.screenshot(path=tmp_path / "order-shipped-phone.png", full_page=True)
     assert shipments_of(live_shop.app, order_id) == [("顺丰速运", "SF1234567890", f"staff:{CLERK}", "")]

@@ -7,16 +7,15 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.admin.conftest import CHEAP, PASSWORD, staff_client
+from tests.admin.browser import BROWSER_CONFIG, browser, fits, live_shop, shopper, staff_page  # noqa: F401  (fixtures)
+from tests.admin.conftest import staff_client
 from tests.admin.test_catalog_screens import product
 from tests.admin.test_dashboard import count_statements
-from tests.e2e.conftest import browser, live_shop, shopper  # noqa: F401  (fixtures)
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db
 from xtycore.models import Brand, Category, Product
 from xtycore.models.audit import AuditEntry
 from xtycore.services import catalog, taxonomy
-from xtycore.services import staff as staff_service
 from xtycore.services.taxonomy import BrandInput, CategoryInput, TaxonomyError
 
 ROW = re.compile(r'<tr id="category-(\d+)" data-depth="(\d+)">')
@@ -379,20 +378,15 @@ def test_the_catalogue_service_still_files_imports_under_moved_categories(xty_ap
 
 # in a browser ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("xty_config", [{"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, **CHEAP}])
-def test_a_catalogue_editor_adds_and_moves_a_subcategory_on_a_phone(live_shop, shopper):  # noqa: F811
+@pytest.mark.parametrize("xty_config", [BROWSER_CONFIG])
+def test_a_catalogue_editor_adds_and_moves_a_subcategory_on_a_phone(live_shop, staff_page):  # noqa: F811
     from playwright.sync_api import expect
 
     with live_shop.app.app_context():
-        staff_service.create_staff("editor@shop.test", PASSWORD, role="catalogue_editor")
         ids = {c.name: c.id for c in Category.query.all()}
-    page = shopper("phone")
-    page.goto(live_shop("/admin/"))
-    page.get_by_label("邮箱").fill("editor@shop.test")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page = staff_page("editor@shop.test", "catalogue_editor")
     page.goto(live_shop("/admin/categories"))
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits(page)
     page.locator(f"#category-{ids['茶叶']}").get_by_role("link", name="添加子分类").click()
     page.get_by_role("textbox", name="名称 (必填)").fill("白茶")
     page.get_by_role("button", name="保存").click()
@@ -401,7 +395,7 @@ def test_a_catalogue_editor_adds_and_moves_a_subcategory_on_a_phone(live_shop, s
         white = Category.query.filter_by(name="白茶").one()
         assert (white.parent_id, white.slug) == (ids["茶叶"], "bai-cha")
     page.get_by_role("link", name="白茶", exact=True).click()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits(page)
     page.get_by_label("上级分类").select_option(label="茶具")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("status")).to_contain_text("分类 白茶 已保存。")
