@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.admin.conftest import staff_client
+from tests.admin.test_dashboard import statements_of
 from xtycore.domain.money import Money
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db, transaction
@@ -261,22 +262,6 @@ def buyers(xty_app):
     place_order(xty_app, "A2", customer_id=mei, placed_at=datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc),
                 refunded=1200)
     return {"mei": mei, "lei": lei}
-
-
-def statements_of(app, read) -> int:
-    """How many SQL statements ``read()`` (a whole download, body included) costs."""
-    from sqlalchemy import event
-
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        read()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
 
 
 def test_the_customer_export_carries_tags_orders_and_spending_from_one_statement(xty_app, buyers):
