@@ -51,6 +51,12 @@ MATRIX = [
     ("admin.order_payment_action", "POST", "/admin/orders/{order}/payments/{payment}/void", None, "orders.refund"),
     ("admin.order_ship", "POST", "/admin/orders/{order}/ship", {"courier": "other", "courier_other": "顺丰速运",
      "waybill_number": "SF1234567890"}, "orders.fulfil"),  # the order is unpaid: refused with 422
+    # the transfer has not arrived: the bank gateway refuses to capture it (422), and nothing changes
+    ("admin.order_confirm_payment", "POST", "/admin/orders/{order}/confirm-payment", None, "orders.refund"),
+    # the order is unpaid: the state machine refuses (422); cancelling it without a reason is refused too
+    ("admin.order_status_action", "POST", "/admin/orders/{order}/deliver", None, "orders.fulfil"),
+    ("admin.order_status_action", "POST", "/admin/orders/{order}/complete", None, "orders.fulfil"),
+    ("admin.order_status_action", "POST", "/admin/orders/{order}/cancel", {"cancel_reason": ""}, "orders.fulfil"),
     # an empty note: refused with 422, nothing written (a note could not be emptied away after the test)
     ("admin.order_note_add", "POST", "/admin/orders/{order}/notes", {"body": ""}, "orders.note"),
     ("admin.order_packing_slip", "GET", "/admin/orders/{order}/packing-slip", None, "orders.view"),

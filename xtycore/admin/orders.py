@@ -1,5 +1,6 @@
 """Orders: the list (filters, search, pages), one order in full, the payment actions staff may take,
-staff notes, and the printable packing slips and invoice.
+the status actions (confirm an offline payment, cancel, deliver, complete), staff notes, and the
+printable packing slips and invoice.
 
 Views read the order tables and leave every movement of money to the payment
 kernel (:mod:`xtycore.services.refunds`): a refund, capture or void is that
@@ -7,6 +8,12 @@ service's call, wrapped in an audit entry that commits with the ledger row it
 writes. A refusal shows the service's message next to the form and writes
 nothing. What a payment offers is :func:`~xtycore.services.refunds.available_actions`
 (what its gateway declares) and what the staff member's role grants.
+
+Status actions are what :data:`~xtycore.domain.states.ORDER` allows from the
+order's status now, each applied by the order kernel (:mod:`xtycore.services.orders`,
+:func:`xtycore.services.payments.confirm_offline`) on the locked order row and
+audited in the transaction that changes the status; an action the state machine
+no longer allows (another clerk was quicker) answers 422 with its reason.
 
 Staff notes are append-only (:mod:`xtycore.models.order_notes`) and show in the
 order's timeline among its events. The packing slip and the invoice are
@@ -23,7 +30,7 @@ from decimal import InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -33,17 +40,20 @@ from xtycore.admin import bp, page
 from xtycore.admin.audit_log import _day
 from xtycore.admin.auth import current_staff
 from xtycore.admin.permissions import can, requires
-from xtycore.domain.errors import CapabilityUnavailable, PaymentError
+from xtycore.domain.errors import CapabilityUnavailable, PaymentError, UnknownCapability, XtyError
 from xtycore.domain.money import Money
-from xtycore.domain.payment_states import LedgerStatus
-from xtycore.domain.payments import TxKind
-from xtycore.domain.states import OrderStatus, RefundStatus, refund_status
+from xtycore.domain.payment_states import LedgerStatus, PaymentStatus
+from xtycore.domain.payments import Flow, TxKind
+from xtycore.domain.states import ORDER, InvalidTransition, OrderStatus, RefundStatus, refund_status
 from xtycore.extensions import db, transaction
 from xtycore.i18n import format_money
+from xtycore.kernel import get_kernel
 from xtycore.models import Order, OrderEvent
 from xtycore.models.order_notes import NOTE_MAX_LENGTH, OrderNote
 from xtycore.models.payments import Payment, PaymentTransaction
 from xtycore.services import audit, refunds, shipments
+from xtycore.services import orders as order_service
+from xtycore.services import payments as payment_service
 from xtycore.services.orders import aware
 from xtycore.web.orders import STATUS_LABELS
 
@@ -55,6 +65,11 @@ PAY_PERMISSION = "orders.refund"
 SHIP_PERMISSION = "orders.fulfil"
 #: The permission adding a staff note needs (order clerks, support agents, finance, managers and owners).
 NOTE_PERMISSION = "orders.note"
+#: The state machine's events staff apply from the order page with SHIP_PERMISSION (cancelling an order
+#: with money on it takes PAY_PERMISSION as well: see :func:`cancel_needs_refund_permission`).
+STAFF_EVENTS = ("deliver", "complete", "cancel")
+#: Longest reason for a cancellation (kept in the order's event note, the audit log and the refund's reason).
+REASON_MAX_LENGTH = 500
 #: The form each action posts, and the audit action it records.
 ACTIONS = {"refund": "order.refund", "capture": "order.capture", "void": "order.void"}
 #: The one-time key each refund form carries (sent as the refund's idempotency key: a repeated post refunds once).
@@ -143,9 +158,14 @@ def timeline(order: Order) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: (entry.at, entry.note is not None, (entry.event or entry.note).id))
 
 
+def _payment_rows(order: Order) -> list[Payment]:
+    return list(db.session.execute(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id))
+                .scalars())
+
+
 def _payments(order: Order) -> list[dict[str, Any]]:
     """The order's payments, each with its ledger (one statement each for payments and ledger rows)."""
-    rows = db.session.execute(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).scalars().all()
+    rows = _payment_rows(order)
     ledger: dict[int, list[PaymentTransaction]] = {row.id: [] for row in rows}
     if rows:
         for tx in db.session.execute(
@@ -177,7 +197,8 @@ def _detail(order: Order, status: int = 200, errors: dict[Any, Any] | None = Non
     return page("order_detail.html", status, order=order, payments=payments,
                 shipments=shipments.order_shipments(order.id), couriers=shipments.courier_choices(),
                 may_ship=can(SHIP_PERMISSION), may_note=can(NOTE_PERMISSION), timeline=timeline(order),
-                note_max=NOTE_MAX_LENGTH,
+                note_max=NOTE_MAX_LENGTH, reason_max=REASON_MAX_LENGTH,
+                actions=status_actions(order, [item["payment"] for item in payments]),
                 refunded_quantities=_refunded_quantities(order, payments),
                 refund_state=refund_status(order.paid_minor, order.refunded_minor),
                 refund_label=str(REFUND_LABELS[refund_status(order.paid_minor, order.refunded_minor)]),
@@ -240,11 +261,21 @@ def _audited(action: str, order: Order, payment: Payment, call, reason: str = ""
                 "amount": str(Money.from_minor(tx.amount_minor, tx.currency)) if tx else None,
                 "reason": reason, "transaction": tx.idempotency_key if tx else None}
 
-    with audit.recorded(ACTIONS[action], "order", order.number, before={
-        "status": order.status, "paid": str(Money.from_minor(order.paid_minor, order.currency)),
-        "refunded": str(Money.from_minor(order.refunded_minor, order.currency)),
-    }, after=after):
+    with audit.recorded(ACTIONS[action], "order", order.number, before=_status_snapshot(order), after=after):
         return call()
+
+
+def _status_snapshot(order: Order) -> dict[str, Any]:
+    """What the audit log keeps of an order around a change of its status or money."""
+    return {"status": order.status, "paid": str(Money.from_minor(order.paid_minor, order.currency)),
+            "refunded": str(Money.from_minor(order.refunded_minor, order.currency))}
+
+
+def _refused(number: str, errors: dict[Any, Any], form: dict[str, str] | None = None):
+    """Undo what the request began and show the order again, as it is now, with ``errors`` (422)."""
+    db.session.rollback()
+    db.session.expire_all()
+    return _detail(_order(number), 422, errors=errors, form=form)
 
 
 def _done(result: refunds.TxResult, order: Order):
@@ -288,9 +319,7 @@ def order_payment_action(number: str, payment_id: int, action: str):
         message = str(exc)
     else:
         return _done(result, order)
-    db.session.rollback()
-    db.session.expire_all()
-    return _detail(_order(number), 422, errors={payment_id: {action: message}}, form=request.form.to_dict())
+    return _refused(number, {payment_id: {action: message}}, request.form.to_dict())
 
 
 # --------------------------------------------------------------------------
@@ -314,9 +343,7 @@ def order_ship(number: str):
             shipment = shipments.ship(order.id, courier=courier, waybill_number=form.get("waybill_number", ""),
                                       note=form.get("note", ""), actor=f"staff:{current_staff().email}")
     except shipments.ShipmentError as exc:
-        db.session.rollback()
-        db.session.expire_all()
-        return _detail(_order(number), 422, errors={"ship": str(exc)}, form=form.to_dict())
+        return _refused(number, {"ship": str(exc)}, form.to_dict())
     flash(_("Order shipped with %(courier)s %(number)s.", courier=shipment.courier,
             number=shipment.waybill_number or ""))
     return redirect(url_for(".order_detail", number=number))
@@ -328,6 +355,180 @@ def _shipment_snapshot(made: list) -> dict[str, Any]:
         return {}
     return {"shipment": shipment.id, "courier": shipment.courier, "waybill_number": shipment.waybill_number,
             "note": shipment.note}
+
+
+# --------------------------------------------------------------------------
+# status actions: confirm an offline payment, deliver, complete, cancel
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusActions:
+    """What the order page offers the signed-in staff member to do with the order's status now."""
+
+    #: the pending payment staff may confirm as received (:func:`awaiting_confirmation`), and its method's name
+    confirm: tuple[Payment, str] | None = None
+    #: those of :data:`STAFF_EVENTS` that the state machine allows now and the staff member may apply
+    events: tuple[str, ...] = ()
+    #: what cancelling gives back to the customer (``REFUND_ON_CANCEL``), in minor units
+    cancel_refund_minor: int = 0
+
+
+def money_on(order: Order) -> int:
+    """What was paid for the order and not refunded, in minor units."""
+    return order.paid_minor - order.refunded_minor
+
+
+def cancel_needs_refund_permission(order: Order) -> bool:
+    """Cancelling an order with money on it returns that money (``REFUND_ON_CANCEL``, or staff by hand):
+    besides SHIP_PERMISSION it takes PAY_PERMISSION, checked again on the locked row."""
+    return money_on(order) > 0
+
+
+def awaiting_confirmation(order: Order, rows: list[Payment]) -> tuple[Payment, str] | None:
+    """The payment staff may confirm as received, with its method's name, or None.
+
+    It is pending, through the order's own payment method and for the order's
+    total while the order waits for it, and that method's gateway collects
+    offline (``Flow.OFFLINE``: cash on delivery, a bank transfer), which is
+    what :func:`~xtycore.services.payments.confirm_offline` accepts.
+    """
+    if not payment_service.is_payable(order) or order.payment_instance_id is None:
+        return None
+    try:
+        instance = get_kernel().registry.instance(order.payment_instance_id, kind="payment")
+    except UnknownCapability:
+        return None
+    if Flow.OFFLINE not in payment_service.features_of(instance).flows:
+        return None
+    waiting = next((row for row in rows if row.status == PaymentStatus.PENDING.value and row.instance_id == instance.id
+                    and (row.amount_minor, row.currency) == (order.total_minor, order.currency)), None)
+    return (waiting, instance.display_name) if waiting is not None else None
+
+
+def status_actions(order: Order, rows: list[Payment]) -> StatusActions:
+    """The actions :data:`~xtycore.domain.states.ORDER` allows from the order's status now, less those
+    the staff member's role does not grant."""
+    allowed = ORDER.allowed(OrderStatus(order.status)) if can(SHIP_PERMISSION) else []
+    if cancel_needs_refund_permission(order) and not can(PAY_PERMISSION):
+        allowed = [event for event in allowed if event != "cancel"]
+    return StatusActions(
+        confirm=awaiting_confirmation(order, rows) if can(PAY_PERMISSION) else None,
+        events=tuple(event for event in STAFF_EVENTS if event in allowed),
+        cancel_refund_minor=money_on(order) if current_app.config["REFUND_ON_CANCEL"] else 0,
+    )
+
+
+def _not_now(problem: InvalidTransition) -> str:
+    return _("This is not possible in the order's current state (%(reason)s). Nothing was changed.",
+             reason=str(problem))
+
+
+def _cancel_reason(form: Any) -> tuple[str, str | None]:
+    """The reason typed for a cancellation, and what is wrong with it (None when nothing)."""
+    reason = form.get("cancel_reason", "").replace("\r\n", "\n").strip()
+    if not reason:
+        return reason, _("Say why the order is cancelled.")
+    if len(reason) > REASON_MAX_LENGTH:
+        return reason, _("A reason holds at most %(count)d characters.", count=REASON_MAX_LENGTH)
+    return reason, None
+
+
+def _apply(order: Order, event: str, *, note: str = "") -> None:
+    """Apply ``event`` to the locked order row through the order kernel, in one transaction with its
+    audit entry (the order before and after, and the reason given)."""
+    actor = f"staff:{current_staff().email}"
+    extra = {"reason": note} if note else {}
+    with audit.recorded(f"order.{event}", "order", order.number,
+                        after=lambda session: {**_status_snapshot(order), **extra}) as entry:
+        with transaction():
+            locked = order_service.locked_order(order.id)
+            if event == "cancel" and cancel_needs_refund_permission(locked) and not can(PAY_PERMISSION):
+                abort(403)  # paid since the page was shown: cancelling it now would return money
+            entry.before = _status_snapshot(locked)
+            order_service.apply_event(locked, event, actor=actor, note=note)
+
+
+def _flash_cancelled(order: Order, money_before: int) -> None:
+    """Say what became of a cancelled order's money: refunded, pending at the gateway, or still to refund."""
+    pending = db.session.execute(
+        select(func.coalesce(func.sum(Payment.refund_pending_minor), 0)).where(Payment.order_id == order.id)
+    ).scalar_one()
+    left, currency = money_on(order), order.currency
+    if not money_before:
+        flash(_("Order cancelled; its items are back in stock."))
+    elif not left:
+        flash(_("Order cancelled; its items are back in stock and %(amount)s was refunded.",
+                amount=format_money(Money.from_minor(money_before, currency))))
+    elif pending:
+        flash(_("Order cancelled; the refund of %(amount)s is pending: the payment provider has not answered yet.",
+                amount=format_money(Money.from_minor(pending, currency))), "info")
+    else:
+        flash(_("Order cancelled, but %(amount)s was not refunded: refund it from the payment below.",
+                amount=format_money(Money.from_minor(left, currency))), "error")
+
+
+@bp.route("/orders/<number>/<any(deliver, complete, cancel):event>", methods=["POST"])
+@requires(SHIP_PERMISSION)
+def order_status_action(number: str, event: str):
+    order = _order(number)
+    if order is None:
+        return page("404.html", 404)
+    note = ""
+    if event == "cancel":
+        if cancel_needs_refund_permission(order) and not can(PAY_PERMISSION):
+            abort(403)
+        note, problem = _cancel_reason(request.form)
+        if problem:
+            return _detail(order, 422, errors={"cancel": problem}, form=request.form.to_dict())
+    money_before = money_on(order)
+    try:
+        _apply(order, event, note=note)
+    except InvalidTransition as exc:
+        return _refused(number, {"status": _not_now(exc)})
+    if event == "cancel":
+        db.session.expire_all()  # the kernel's refund committed after the cancellation
+        _flash_cancelled(_order(number), money_before)
+    else:
+        flash(_("Order marked delivered.") if event == "deliver" else _("Order marked completed."))
+    return redirect(url_for(".order_detail", number=number))
+
+
+def _nothing_to_confirm(order: Order) -> str:
+    try:
+        ORDER.apply(OrderStatus(order.status), "pay")
+    except InvalidTransition as exc:
+        return _not_now(exc)
+    return _("No payment of this order waits for staff to confirm it: only a pending payment through the order's "
+             "offline payment method (cash on delivery, bank transfer) can be confirmed.")
+
+
+@bp.route("/orders/<number>/confirm-payment", methods=["POST"])
+@requires(PAY_PERMISSION)
+def order_confirm_payment(number: str):
+    """Staff confirm the money of an offline payment arrived: the kernel captures it and the order is paid."""
+    order = _order(number)
+    if order is None:
+        return page("404.html", 404)
+    waiting = awaiting_confirmation(order, _payment_rows(order))
+    if waiting is None:
+        return _refused(number, {"status": _nothing_to_confirm(order)})
+    payment = waiting[0]
+
+    def snapshot() -> dict[str, Any]:
+        return {**_status_snapshot(order), "payment": payment.reference, "payment_status": payment.status}
+
+    try:
+        with audit.recorded("order.confirm_payment", "order", order.number, before=snapshot(),
+                            after=lambda session: snapshot()):
+            confirmed, changed = payment_service.confirm_offline(order.number, actor=current_staff().email)
+    except XtyError as exc:  # the kernel's refusal (the order moved on, the gateway declined): its own words
+        return _refused(number, {"status": str(exc)})
+    if not changed:
+        return _refused(number, {"status": _("This payment was confirmed already. Nothing was changed.")})
+    flash(_("%(amount)s received: the order is paid.",
+            amount=format_money(Money.from_minor(confirmed.amount_minor, confirmed.currency))))
+    return redirect(url_for(".order_detail", number=number))
 
 
 # --------------------------------------------------------------------------
