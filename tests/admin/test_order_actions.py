@@ -14,7 +14,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from playwright.sync_api import expect
+
+from tests.admin.browser import BROWSER_CONFIG, browser, fits, live_shop, shopper, staff_page  # noqa: F401  (fixtures)
 from tests.admin.conftest import email_of, staff_client
+from tests.admin.test_orders_browser import paid_order
 from tests.admin.test_orders_screen import number_of, paid, text  # noqa: F401  (fixture)
 from tests.payments.conftest import shop  # noqa: F401  (fixture)
 from tests.payments.test_refunds import teas  # noqa: F401  (fixture: two variants in stock)
@@ -27,6 +31,12 @@ from xtycore.models.payments import PaymentTransaction
 from xtycore.services import orders, shipments
 
 MANAGER, CLERK, FINANCE = StaffRole.MANAGER, StaffRole.ORDER_CLERK, StaffRole.FINANCE
+
+
+@pytest.fixture
+def xty_config(xty_config, request):
+    """The back office's test settings, or for the browser test those of tests/admin/browser.py."""
+    return BROWSER_CONFIG if "live_shop" in request.fixturenames else xty_config
 
 
 def state(shop, order_id) -> dict:  # noqa: F811
@@ -255,6 +265,22 @@ def test_cancelling_a_paid_order_takes_orders_fulfil_and_orders_refund(shop, pai
     assert "cancel" not in offered(client, shop, paid)
 
 
+def test_money_found_on_the_locked_row_refuses_a_clerks_cancel_and_rolls_it_back(shop, teas, monkeypatch):  # noqa: F811
+    """The order was unpaid when the clerk's request read it, and is paid by the time the row is locked."""
+    order_id = unpaid(shop, teas)
+    _, client = staff_client(shop.app, CLERK)
+    locked_order = orders.locked_order
+
+    def paid_meanwhile(order_id: int):
+        order = locked_order(order_id)
+        order.paid_minor = order.total_minor  # what a payment committed just before the lock would show
+        return order
+
+    monkeypatch.setattr(orders, "locked_order", paid_meanwhile)
+    assert "Nothing was changed" in refused(client, shop, order_id, "cancel", 403, cancel_reason="重复下单")
+    assert state(shop, order_id)["order"] == ("pending_payment", 0, 0)
+
+
 def test_a_clerk_cancels_a_cash_on_delivery_order_before_the_cash_is_collected(shop, teas):  # noqa: F811
     """Only money paid makes cancelling need orders.refund: a pending COD payment holds none."""
     order_id = cod_order(shop, teas)
@@ -330,7 +356,39 @@ def test_deliver_and_complete_are_refused_without_orders_fulfil(shop, paid, role
     assert offered(client, shop, paid) == set()
 
 
+def test_the_status_actions_speak_chinese(shop, paid):  # noqa: F811
+    ship(shop, paid)
+    _, client = staff_client(shop.app, MANAGER)
+    page = text(client.get(f"/admin/orders/{number_of(shop, paid)}?lang=zh_CN"))
+    assert "订单状态" in page and "标记为已送达" in page
+    response = client.post(f"/admin/orders/{number_of(shop, paid)}/complete?lang=zh_CN")
+    assert response.status_code == 422 and "订单当前状态不允许此操作（order: cannot complete when shipped" in text(response)
+    response = client.post(f"/admin/orders/{number_of(shop, paid)}/deliver?lang=zh_CN")
+    assert "订单已标记为已送达。" in text(client.get(response.headers["Location"]))
+
+
 def test_an_unknown_order_answers_404(shop):  # noqa: F811
     _, client = staff_client(shop.app, MANAGER)
     for path in ("deliver", "complete", "cancel", "confirm-payment"):
         assert client.post(f"/admin/orders/NOPE/{path}", data={"cancel_reason": "x"}).status_code == 404
+
+
+def test_a_manager_cancels_a_paid_order_on_a_phone(live_shop, staff_page, tmp_path):  # noqa: F811
+    number, order_id = paid_order(live_shop.app)
+    page = staff_page("manager@shop.test", "manager", "王店长")
+    page.goto(live_shop(f"/admin/orders/{number}"))
+    assert page.evaluate("window.innerWidth") == 375
+    page.get_by_text("取消订单…").click()
+    form = page.locator("form.cancel-form")
+    expect(form).to_contain_text("¥70.00 将按原支付方式退还给顾客。")
+    form.get_by_label("原因").fill("缺货，电话联系过顾客")
+    assert fits(page)
+    form.get_by_role("button", name="取消订单", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("订单已取消，商品已退回库存，已退款 ¥70.00。")
+    expect(page.locator(".order-status")).to_have_text("已取消")
+    expect(page.locator("table.timeline")).to_contain_text("缺货，电话联系过顾客")
+    assert fits(page)
+    page.screenshot(path=tmp_path / "order-cancelled-phone.png", full_page=True)
+    with live_shop.app.app_context():
+        order = db.session.get(Order, order_id)
+        assert (order.status, order.refunded_minor) == ("cancelled", 7000)
