@@ -1,4 +1,4 @@
-"""The orders screens in headless Chromium: on a 375 px phone, staff find an order and refund part of it.
+"""The orders screens in headless Chromium: on a 375 px phone, finance staff find an order and refund part of it.
 
 Uses the end-to-end fixtures (tests/e2e/conftest.py): a shop served over HTTP
 with the first-party plugins, and the system's Chromium, in Chinese.
@@ -21,11 +21,11 @@ from xtycore_payment_sandbox import trades
 FINANCE = "finance@shop.test"
 
 
-def paid_order(app) -> tuple[str, int]:
-    """A sandbox order of 2 x 30.00 and 10.00 shipping, paid: (order number, order id)."""
+def paid_order(app, title: str = "白毫银针") -> tuple[str, int]:
+    """A sandbox order of 2 x 30.00 of a new product ``title`` and 10.00 shipping, paid: (order number, order id)."""
     with app.app_context():
         [instance] = [i for i in get_kernel().registry.instances("payment") if i.type.code == "sandbox"]
-        _, variant_id = make_product("白毫银针", price="30.00", stock=10)
+        _, variant_id = make_product(title, price="30.00", stock=10)
         sku = db.session.get(Variant, variant_id).sku
         db.session.remove()
     shop = Shop(app, instance.id, cod_id=0)

@@ -230,8 +230,8 @@ def test_a_refund_above_what_is_left_or_without_a_reason_is_refused_and_writes_n
     assert shop.order_row(paid)["refunded_minor"] == 0
 
 
-def test_an_order_clerk_cannot_refund_and_nothing_changes(shop, paid):  # noqa: F811
-    _, client = staff_client(shop.app, StaffRole.ORDER_CLERK)
+def test_a_support_agent_cannot_refund_and_nothing_changes(shop, paid):  # noqa: F811
+    _, client = staff_client(shop.app, StaffRole.SUPPORT_AGENT)
     page = text(client.get(f"/admin/orders/{number_of(shop, paid)}"))
     assert "refund-form" not in page
     before_ledger, before_audit = shop.ledger(paid), audit_rows(shop.app)

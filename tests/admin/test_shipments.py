@@ -14,7 +14,7 @@ from tests.admin.browser import BROWSER_CONFIG, browser, fits, live_shop, shoppe
 from tests.admin.conftest import staff_client
 from tests.admin.test_orders_browser import paid_order
 from tests.admin.test_orders_screen import audit_rows, number_of, paid, text  # noqa: F401  (fixture)
-from tests.payments.conftest import SANDBOX_SETTINGS, card, shop  # noqa: F401  (fixtures)
+from tests.payments.conftest import SANDBOX_SETTINGS, Shop, card, shop  # noqa: F401  (fixtures)
 from tests.payments.test_refunds import teas  # noqa: F401  (fixture: two variants in stock)
 from xtycore import signals
 from xtycore.domain.staff import StaffRole
@@ -180,8 +180,9 @@ def test_roles_without_fulfilment_are_refused_and_nothing_changes(shop, paid, ro
     assert 'class="ship-form"' not in text(client.get(f"/admin/orders/{number_of(shop, paid)}"))
 
 
-def test_an_order_clerk_ships_an_order_on_a_phone(live_shop, staff_page, tmp_path):  # noqa: F811
+def test_an_order_clerk_ships_one_order_and_refunds_part_of_another_on_a_phone(live_shop, staff_page, tmp_path):  # noqa: F811,E501
     number, order_id = paid_order(live_shop.app)
+    other_number, other_id = paid_order(live_shop.app, "白牡丹")
     page = staff_page(CLERK, "order_clerk", "小李")
     page.goto(live_shop(f"/admin/orders/{number}"))
     expect(page.get_by_role("heading", name=number)).to_be_visible()
@@ -204,3 +205,19 @@ def test_an_order_clerk_ships_an_order_on_a_phone(live_shop, staff_page, tmp_pat
     assert fits(page)
     page.screenshot(path=tmp_path / "order-shipped-phone.png", full_page=True)
     assert shipments_of(live_shop.app, order_id) == [("顺丰速运", "SF1234567890", f"staff:{CLERK}", "")]
+
+    # after-sales: one of the other order's two packs arrived broken; the clerk refunds its price
+    page.goto(live_shop(f"/admin/orders/{other_number}"))
+    expect(page.get_by_role("heading", name=other_number)).to_be_visible()
+    form = page.locator("form.refund-form")
+    form.get_by_label("金额（CNY）").fill("30.00")
+    form.get_by_label("原因").fill("一包破损")
+    form.get_by_role("button", name="退款").click()
+    expect(page.get_by_role("status")).to_contain_text("退款已成功")
+    expect(page.locator(".refund-status")).to_have_text("部分退款")
+    assert fits(page)
+    page.screenshot(path=tmp_path / "order-refunded-by-clerk-phone.png", full_page=True)
+    books = Shop(live_shop.app, 0, 0)
+    assert [row for row in books.ledger(other_id) if row[0] == "refund"] == [("refund", "succeeded", 3000)]
+    assert books.order_row(other_id)["refunded_minor"] == 3000
+    assert books.order_row(other_id)["status"] == "paid"  # a partial refund keeps the order to be shipped

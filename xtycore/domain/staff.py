@@ -48,7 +48,7 @@ ROLE_DESCRIPTIONS = {
     StaffRole.OWNER: N_("everything, including staff accounts and settings"),
     StaffRole.MANAGER: N_("runs the shop day to day: catalogue, orders, promotions, support"),
     StaffRole.CATALOGUE_EDITOR: N_("products, categories, images, listing review"),
-    StaffRole.ORDER_CLERK: N_("orders, shipments, after-sales (售后)"),
+    StaffRole.ORDER_CLERK: N_("orders, shipments, refunds and after-sales (售后)"),
     StaffRole.SUPPORT_AGENT: N_("support tickets and customer conversations (客服)"),
     StaffRole.FINANCE: N_("payments, refunds, reconciliation, reports"),
     StaffRole.READ_ONLY: N_("looks at everything, changes nothing"),
@@ -112,8 +112,9 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
         "plugins.manage", "themes.manage", "staff.manage", "operations.view",
     )),
     StaffRole.CATALOGUE_EDITOR: frozenset(("catalogue.view", "catalogue.edit")),
+    # after-sales (售后) includes refunds: the clerk who ships an order also refunds what went wrong with it
     StaffRole.ORDER_CLERK: frozenset((
-        "catalogue.view", "orders.view", "orders.fulfil", "orders.note", "customers.view",
+        "catalogue.view", "orders.view", "orders.fulfil", "orders.refund", "orders.note", "customers.view",
     )),
     StaffRole.SUPPORT_AGENT: frozenset(("orders.view", "orders.note", "customers.view", "customers.edit")),
     StaffRole.FINANCE: frozenset(("orders.view", "orders.refund", "orders.note", "customers.view", "reports.view")),
