@@ -12,7 +12,8 @@ from xtycore import demo_data
 from xtycore.domain.reviews import ReviewStatus
 from xtycore.extensions import db
 from xtycore.models import (
-    Brand, CapabilityInstance, Category, Customer, Order, Product, ProductImage, ProductReview, Staff, Variant,
+    Brand, CapabilityInstance, Category, Customer, Order, Product, ProductImage, ProductReview, Shipment, Staff,
+    Variant,
 )
 from xtycore.services import accounts, demo, images, reviews, staff
 
@@ -88,6 +89,10 @@ def test_seeding_makes_a_bilingual_shop_of_active_products_and_a_second_run_adds
 
         [mine] = db.session.execute(select(Order).where(Order.customer_id == customer.id)).scalars().all()
         assert mine.status == "delivered"
+        # every order that went out has its shipment with a waybill, as the back office shows it
+        shipped = db.session.execute(select(Order.id).where(Order.status.in_(("delivered", "completed")))).scalars()
+        waybills = dict(db.session.execute(select(Shipment.order_id, Shipment.waybill_number)).all())
+        assert set(shipped) == set(waybills) and waybills[mine.id] == f"SF-{mine.number}"
         assert all(state.open for state in reviews.order_lines_for_review(mine))
 
         assert any("products" in line for line in progress)

@@ -50,7 +50,7 @@ from xtycore.models import (
 )
 from xtycore.registry import KINDS
 from xtycore.services import (
-    accounts, capabilities, catalog, catalog_review, checkout, images, orders, plugins, reviews, staff,
+    accounts, capabilities, catalog, catalog_review, checkout, images, orders, plugins, reviews, shipments, staff,
 )
 from xtycore.services import cart as carts
 
@@ -346,9 +346,13 @@ def _orderable_variants() -> dict[str, int]:
     return found
 
 
+#: the courier the demo's delivered orders went with (the back office's "other courier" field takes any name)
+DEMO_COURIER = "顺丰速运"
+
+
 def _delivered_order(customer_id: int, name: str, number: int, variant_ids: Sequence[int], payment_id: int,
                      *, complete: bool) -> Order:
-    """Place an order through the checkout, confirm its cash payment, ship and deliver it."""
+    """Place an order through the checkout, confirm its cash payment, ship it with a waybill and deliver it."""
     cart = carts.customer_cart(customer_id) or carts.create_cart(customer_id)
     for variant_id in variant_ids:
         carts.add_item(cart.id, variant_id, 1, customer_id=customer_id)
@@ -362,7 +366,8 @@ def _delivered_order(customer_id: int, name: str, number: int, variant_ids: Sequ
     checkout.choose_payment(cart.id, payment_id)
     order = checkout.place_order(cart.id, checkout.issue_checkout_token(cart.id), customer_id=customer_id).order
     checkout.payments_module().confirm_offline(order.number, actor="demo")
-    for event in ("ship", "deliver", "complete") if complete else ("ship", "deliver"):
+    shipments.ship(order.id, courier=DEMO_COURIER, waybill_number=f"SF-{order.number}", actor="staff:demo")
+    for event in ("deliver", "complete") if complete else ("deliver",):
         with transaction():
             orders.transition(order.id, event, actor="staff:demo")
     return orders.customer_order(customer_id, order.number)
