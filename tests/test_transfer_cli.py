@@ -9,12 +9,14 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from tests.admin.conftest import staff_client
 from tests.admin.test_transfer import place_order
 from xtycore.cli import main
 from xtycore.domain.money import Money
+from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db, transaction
-from xtycore.models import Customer, Variant
-from xtycore.services import accounts, catalog
+from xtycore.models import Customer, Product, Variant
+from xtycore.services import accounts, catalog, catalog_review
 
 
 @pytest.fixture
@@ -29,6 +31,14 @@ def stock(app) -> dict[str, tuple[int, int]]:
     with app.app_context():
         db.session.remove()
         return {v.sku: (v.price_minor, v.stock) for v in db.session.execute(select(Variant)).scalars()}
+
+
+def products(app) -> list[tuple]:
+    with app.app_context():
+        db.session.remove()
+        return [tuple(row) for row in db.session.execute(
+            select(Product.title, Product.title_en, Product.slug, Product.status, Product.published_at)
+            .order_by(Product.id))]
 
 
 def write(tmp_path, text: str, name: str = "file.csv"):
@@ -46,6 +56,39 @@ def test_export_writes_the_file_with_a_bom_and_reports_how_many_rows(xty_app, xt
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert [(r["sku"], r["price"], r["stock"]) for r in rows] == [("LJ-250", "168.00", "5"), ("LJ-500", "318.00", "7")]
+
+
+def test_export_products_writes_the_back_office_file_which_imports_back_unchanged(xty_app, xty_cli, shelf, tmp_path,
+                                                                                  monkeypatch):
+    with xty_app.app_context(), transaction():
+        catalog.save_product(catalog.ProductInput(title="+1 特价", title_en="-30% 限时", variants=[
+            catalog.VariantInput(sku="PLUS-1", price=Money("9.90"), stock=12)]))
+        for product in db.session.execute(select(Product)).scalars():  # an import publishes what it imports
+            catalog_review.publish_in_session(product)
+    before = products(xty_app)
+    monkeypatch.setattr("xtycore.transfer_cli.PROGRESS_FROM", 2)
+    output = tmp_path / "products.csv"
+    result = xty_cli.invoke(main, ["export", "products", "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "  3 rows\n" in result.output and f"exported products: 3 rows to {output}" in result.output
+    body = output.read_bytes()
+    _id, client = staff_client(xty_app, StaffRole.READ_ONLY)
+    assert client.get("/admin/products.csv").get_data() == body
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [(r["title"], r["title_en"], r["sku"], r["price"], r["stock"]) for r in rows] == [
+        ("西湖龙井", "", "LJ-250", "168.00", "5"), ("西湖龙井", "", "LJ-500", "318.00", "7"),
+        ("'+1 特价", "'-30% 限时", "PLUS-1", "9.90", "12")]
+
+    dry_run = xty_cli.invoke(main, ["catalog", "import", str(output), "--dry-run"])
+    assert dry_run.exit_code == 0, dry_run.output
+    assert "dry run: 3 rows; would create 0 and update 2 products; 0 errors; nothing written" in dry_run.output
+    imported = xty_cli.invoke(main, ["catalog", "import", str(output)])
+    assert imported.exit_code == 0 and "imported 2 products (0 new, 2 updated)" in imported.output
+    assert products(xty_app) == before
+    assert [(title, title_en) for title, title_en, *_rest in before] == [("西湖龙井", ""), ("+1 特价", "-30% 限时")]
+    assert stock(xty_app) == {"LJ-250": (16800, 5), "LJ-500": (31800, 7), "PLUS-1": (990, 12)}
+    again = xty_cli.invoke(main, ["export", "products"])
+    assert again.exit_code == 0 and again.stdout_bytes == body
 
 
 def test_export_to_standard_output_and_order_filters(xty_app, xty_cli):

@@ -31,7 +31,7 @@ PROGRESS_FROM = 1000
 @click.option("--status", default="", help="orders: only orders in this status (e.g. paid).")
 @with_appcontext
 def export_command(entity: str, output: Path | None, since: str, until: str, status: str) -> None:
-    """Export ENTITY as CSV (UTF-8 with a BOM): stock, categories, customers or orders."""
+    """Export ENTITY as CSV (UTF-8 with a BOM): products, stock, categories, customers or orders."""
     try:
         lines = transfer.export_lines(entity, {"since": since, "until": until, "status": status})
     except transfer.TransferError as problem:

@@ -9,8 +9,6 @@ shop holds. Status rules, review and writes stay in the kernel services
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
@@ -27,12 +25,12 @@ from xtycore.admin import bp, page
 from xtycore.admin.customers import _like
 from xtycore.admin.auth import current_staff
 from xtycore.admin.permissions import requires
+from xtycore.admin.transfer import csv_download
 from xtycore.domain.catalog import CatalogError, ProductStatus
 from xtycore.domain.money import Money
 from xtycore.extensions import db, transaction
 from xtycore.models.catalog import Brand, Category, Product, Variant
 from xtycore.services import audit, catalog, catalog_import, catalog_review
-from xtycore.services.transfer_csv import safe_cell
 
 #: Products one page of the list shows.
 PAGE_SIZE = 50
@@ -323,28 +321,5 @@ def product_import():
 @bp.route("/products.csv")
 @requires("catalogue.view")
 def product_csv():
-    """Every product, one row per variant, in the import's columns; UTF-8 with a BOM so Excel reads Chinese.
-
-    Text that a spreadsheet would run as a formula is written with a leading apostrophe (CSV injection).
-    """
-    rows = db.session.execute(
-        select(Product.title, Product.title_en, Product.slug, Product.status, Category.path, Brand.name,
-               Variant.sku, Variant.price_minor, Variant.compare_at_minor, Variant.weight_grams, Variant.barcode,
-               Variant.stock)
-        .join(Variant, Variant.product_id == Product.id)
-        .outerjoin(Category, Category.id == Product.category_id).outerjoin(Brand, Brand.id == Product.brand_id)
-        .order_by(Product.id, Variant.position, Variant.id)
-    ).all()
-    names = dict(db.session.execute(select(Category.id, Category.name)).all())
-    currency = current_app.config["SHOP_CURRENCY"]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["title", "title_en", "slug", "status", "category", "brand", "sku", "price", "compare_at_price",
-                     "weight_grams", "barcode", "stock"])
-    for row in rows:
-        category = "/".join(names[int(part)] for part in (row[4] or "").strip("/").split("/") if part)
-        writer.writerow([safe_cell(cell) for cell in (
-            row[0], row[1], row[2], row[3], category, row[5] or "", row[6], Money.from_minor(row[7], currency).amount,
-            "" if row[8] is None else Money.from_minor(row[8], currency).amount, row[9], row[10], row[11])])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=products.csv"})
+    """Every product, one row per variant, in the import's columns: the file of ``xty export products``."""
+    return csv_download("products")

@@ -72,15 +72,23 @@ def transfer_page(status: int = 200, error: str | None = None):
                 filters={name: request.args.get(name, "") for name in ("since", "until", "status")})
 
 
+def csv_download(code: str, filters: dict[str, str] | None = None) -> Response:
+    """Export ``code`` as a download named ``<code>.csv``, streamed as its rows are read.
+
+    :raises transfer.TransferError: a filter is wrong (before any row is read).
+    """
+    lines = transfer.export_lines(code, filters)
+    return Response(stream_with_context(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={code}.csv"})
+
+
 def _export_view(entity: Entity) -> Callable[[], Any]:
     def export():
         names = transfer.EXPORTS[entity.code].filter_names
         try:
-            lines = transfer.export_lines(entity.code, {name: request.args.get(name, "") for name in names})
+            return csv_download(entity.code, {name: request.args.get(name, "") for name in names})
         except transfer.TransferError as problem:
             return transfer_page(422, translated(problem.message))
-        return Response(stream_with_context(lines), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={entity.code}.csv"})
 
     return export
 

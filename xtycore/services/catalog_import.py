@@ -12,6 +12,12 @@ alone; without it, such a failure rolls the whole import back. Existing
 products are found by SKU, so importing a file again updates instead of
 duplicating. Imported products are published through the automatic review,
 except archived ones, which are updated but stay off sale.
+
+A CSV file reads its cells as the transfer imports do
+(:func:`~xtycore.services.csv_cells.plain_cell`): the apostrophe the products
+export puts before a cell a spreadsheet would run as a formula is taken off
+again, and the export's ``status`` column is read over, so an exported file
+imports unchanged.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from xtycore.domain.money import Money
 from xtycore.extensions import db, transaction
 from xtycore.models import Product, ProductImage
 from xtycore.services import catalog, catalog_review, images
+from xtycore.services.csv_cells import plain_cell
 
 PRODUCT_COLUMNS = (
     "title", "title_en", "slug", "subtitle", "description", "brand", "category", "tags",
@@ -42,6 +49,8 @@ PRODUCT_COLUMNS = (
 VARIANT_COLUMNS = ("sku", "price", "compare_at_price", "weight", "weight_grams", "barcode", "stock")
 OPTION_COLUMNS = tuple(f"option{i}_{part}" for i in (1, 2, 3) for part in ("name", "value"))
 CSV_COLUMNS = PRODUCT_COLUMNS + VARIANT_COLUMNS + OPTION_COLUMNS
+#: Columns of the products export that the import reads over: a product's status changes through review.
+EXPORT_ONLY_COLUMNS = ("status",)
 LIST_SEPARATORS = ("|", "，", ",")
 
 
@@ -110,23 +119,24 @@ def _read_csv(path: Path) -> Iterator[Row]:
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    unknown = [name for name in header if name and name not in CSV_COLUMNS]
+    unknown = [name for name in header if name and name not in CSV_COLUMNS + EXPORT_ONLY_COLUMNS]
     if unknown or "sku" not in header:
         problem = f"unknown column(s) {', '.join(unknown)}" if unknown else "no sku column"
         raise CatalogError(f"{path.name} line 1: {problem}; columns are {', '.join(CSV_COLUMNS)}")
     reader.fieldnames = header
     for raw in reader:
         line = reader.line_num
-        if not any((v or "").strip() for k, v in raw.items() if k):
+        cells = {key: plain_cell(value) for key, value in raw.items()
+                 if key and key not in EXPORT_ONLY_COLUMNS and value and value.strip()}
+        if not cells:
             continue
         data: dict[str, Any] = {}
-        for key, value in raw.items():
-            if not key or key in OPTION_COLUMNS or value is None or not value.strip():
-                continue
-            data[key] = _split(value) if key in ("tags", "images") else value
+        for key, value in cells.items():
+            if key not in OPTION_COLUMNS:
+                data[key] = _split(value) if key in ("tags", "images") else value
         options = {}
         for i in (1, 2, 3):
-            name, value = (raw.get(f"option{i}_name") or "").strip(), (raw.get(f"option{i}_value") or "").strip()
+            name, value = cells.get(f"option{i}_name", ""), cells.get(f"option{i}_value", "")
             if name or value:
                 options[name] = value
         if options:

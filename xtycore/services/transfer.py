@@ -1,6 +1,6 @@
 """Import and export of the shop's main entities as CSV, for the back office and ``xty export`` / ``xty import``.
 
-Exports (:data:`EXPORTS`): stock and prices, categories, customers and orders,
+Exports (:data:`EXPORTS`): products, stock and prices, categories, customers and orders,
 each a generator of CSV text (:func:`export_lines`, UTF-8 with a BOM, formula
 cells neutralised: :mod:`xtycore.services.transfer_csv`) over rows read from
 the database in batches, so a large export never sits in memory whole.
@@ -13,7 +13,8 @@ writes every change or, when any row is bad, nothing. ``observe`` sees the
 checked changes inside that transaction before they are written (the back
 office records them in the audit log); ``progress(done, total)`` follows the
 writing. Products keep their own import, :mod:`xtycore.services.catalog_import`,
-whose :class:`~xtycore.services.catalog_import.ImportReport` these imports report with.
+which reads the products export back and whose
+:class:`~xtycore.services.catalog_import.ImportReport` these imports report with.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from xtycore.domain.addresses import Message as _
 
 from xtycore.extensions import transaction
 from xtycore.services.catalog_import import ImportReport, RowError
-from xtycore.services.transfer_catalog import Categories, StockPrices
+from xtycore.services.transfer_catalog import Categories, Products, StockPrices
 from xtycore.services.transfer_csv import (  # noqa: F401  (TransferError and decode are public here)
     Change, Columns, CsvRow, TransferError, csv_lines, decode, read_csv,
 )
@@ -53,7 +54,8 @@ class Import(Protocol):
 
 
 #: What can be exported, by code.
-EXPORTS: dict[str, Export] = {entity.code: entity for entity in (StockPrices(), Categories(), Customers(), Orders())}
+EXPORTS: dict[str, Export] = {entity.code: entity for entity in (
+    Products(), StockPrices(), Categories(), Customers(), Orders())}
 #: What can be imported, by code.
 IMPORTS: dict[str, Import] = {entity.code: entity for entity in (StockPrices(), Categories(), Customers())}
 

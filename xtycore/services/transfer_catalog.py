@@ -1,5 +1,7 @@
-"""Stock and prices, and the category tree, as CSV (:mod:`xtycore.services.transfer`).
+"""Products, stock and prices, and the category tree, as CSV (:mod:`xtycore.services.transfer`).
 
+Products: exported only, one row per variant in the columns of ``xty catalog
+import`` (:mod:`xtycore.services.catalog_import`, which imports the file back).
 Stock and prices: one row per variant, found by SKU; an import changes only
 the price, compare-at price and stock it names (an empty cell leaves the value
 as it is). Categories: one row per category, named by the path of names from
@@ -19,7 +21,7 @@ from sqlalchemy import select
 from xtycore.domain.addresses import Message as _
 from xtycore.domain.catalog import CatalogError, category_path
 from xtycore.extensions import db
-from xtycore.models.catalog import Category, Product, Variant
+from xtycore.models.catalog import Brand, Category, Product, Variant
 from xtycore.services import catalog
 from xtycore.services.catalog_import import RowError
 from xtycore.services.transfer_csv import (
@@ -37,6 +39,35 @@ NAME_LENGTH, SLUG_LENGTH = 100, 120
 
 def _options(options: dict[str, str] | None) -> str:
     return "; ".join(f"{name}: {value}" for name, value in (options or {}).items())
+
+
+class Products:
+    """One row per variant: its product's title, slug, status, category path and brand, and its own fields.
+
+    ``status`` is there to read: the products import reads it over.
+    """
+
+    code = "products"
+    filter_names = ()
+    header = ("title", "title_en", "slug", "status", "category", "brand", "sku", "price", "compare_at_price",
+              "weight_grams", "barcode", "stock")
+
+    def rows(self) -> Iterator[list[Any]]:
+        currency = current_app.config["SHOP_CURRENCY"]
+        names = dict(db.session.execute(select(Category.id, Category.name)).all())
+        query = (select(Product.title, Product.title_en, Product.slug, Product.status,
+                        Category.path.label("category_path"), Brand.name.label("brand"), Variant.sku,
+                        Variant.price_minor, Variant.compare_at_minor, Variant.weight_grams, Variant.barcode,
+                        Variant.stock)
+                 .join(Variant, Variant.product_id == Product.id)
+                 .outerjoin(Category, Category.id == Product.category_id)
+                 .outerjoin(Brand, Brand.id == Product.brand_id)
+                 .order_by(Product.id, Variant.position, Variant.id)
+                 .execution_options(yield_per=1000))
+        for row in db.session.execute(query):
+            yield [row.title, row.title_en, row.slug, row.status, _names_path(row.category_path or "", names),
+                   row.brand, row.sku, amount(row.price_minor, currency), amount(row.compare_at_minor, currency),
+                   row.weight_grams, row.barcode, row.stock]
 
 
 class StockPrices:

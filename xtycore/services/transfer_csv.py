@@ -4,7 +4,8 @@ Written files are UTF-8 with a byte-order mark (Excel then opens Chinese text
 as it is) and a header row. A text cell that starts with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return gets a leading apostrophe, so a spreadsheet
 shows it as text instead of running it as a formula (CSV injection); reading
-takes such an apostrophe off again, so an exported file imports unchanged.
+takes such an apostrophe off again, so an exported file imports unchanged
+(:mod:`xtycore.services.csv_cells`, which the products import reads with too).
 
 Read files are UTF-8 with or without the BOM; anything else is refused with
 the fix. Bad rows are reported as :class:`~xtycore.services.catalog_import.RowError`
@@ -27,12 +28,11 @@ from xtycore.domain.addresses import Message as _
 from xtycore.domain.errors import XtyError
 from xtycore.domain.money import Money, exponent
 from xtycore.services.catalog_import import RowError
+from xtycore.services.csv_cells import plain_cell, safe_cell
 
 T = TypeVar("T")
 
 BOM = "\ufeff"
-#: What a spreadsheet may take for the start of a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Written lines are sent in pieces of about this many characters.
 CHUNK_CHARS = 64 * 1024
 #: The largest amount a price column holds, in minor units (the columns are 32-bit integers).
@@ -62,15 +62,6 @@ class CellError(Exception):
 
 # writing ----------------------------------------------------------------------------
 
-def safe_cell(value: Any) -> Any:
-    """``value`` as a CSV cell a spreadsheet will not run: text that looks like a formula gets an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """The CSV text of ``header`` and ``rows`` in pieces, the BOM first; rows are read as they are needed."""
     buffer = io.StringIO()
@@ -99,14 +90,6 @@ def decode(raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise TransferError(_("The file is not UTF-8; in Excel save it as \"CSV UTF-8\".")) from None
-
-
-def plain_cell(text: str) -> str:
-    """A cell as it was before :func:`safe_cell`: trimmed, without the apostrophe that guarded a formula."""
-    text = text.strip()
-    if text.startswith("'") and text[1:2] and text[1] in FORMULA_STARTS:
-        return text[1:]
-    return text
 
 
 @dataclass
