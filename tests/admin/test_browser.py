@@ -68,8 +68,10 @@ def test_an_owner_edits_a_payment_method_and_its_secret_stays_masked(live_shop, 
 
 def test_the_back_office_fits_a_375_pixel_phone_and_its_menu_opens(live_shop, owner_page, tmp_path):  # noqa: F811
     with live_shop.app.app_context():  # rows wider than the phone: their tables scroll inside the page, not it
-        tea = taxonomy.create_category(taxonomy.CategoryInput(name="花草茶", name_en="Herbal and flower teas from every province"))
-        taxonomy.create_category(taxonomy.CategoryInput(name="菊花茶", name_en="Chrysanthemum tea of Tongxiang", parent_id=tea.id))
+        herbal = taxonomy.create_category(
+            taxonomy.CategoryInput(name="花草茶", name_en="Herbal and flower teas from every province"))
+        taxonomy.create_category(
+            taxonomy.CategoryInput(name="菊花茶", name_en="Chrysanthemum tea of Tongxiang", parent_id=herbal.id))
         db.session.remove()
     page = owner_page("phone")
     widths = {}
