@@ -19,3 +19,4 @@ from xtycore.models.reviews import ProductRating, ProductReview  # noqa: F401
 from xtycore.models.shipments import Shipment  # noqa: F401
 from xtycore.models.order_notes import OrderNote  # noqa: F401
 from xtycore.models.staff import Staff  # noqa: F401
+from xtycore.models.support import SupportTicket, TicketAttachment, TicketMessage  # noqa: F401
