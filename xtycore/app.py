@@ -134,9 +134,9 @@ def configure_security(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from xtycore import admin
-    from xtycore.web import account, cart, orders, payments, reviews, seo, storefront
+    from xtycore.web import account, cart, orders, payments, reviews, seo, storefront, support
 
-    for module in (storefront, seo, account, cart, orders, payments, reviews, admin):
+    for module in (storefront, seo, account, cart, orders, payments, support, reviews, admin):
         app.register_blueprint(module.bp)
     kernel = get_kernel(app)
     for plugin, blueprint in kernel.plugins.collect(

@@ -128,6 +128,12 @@ class DefaultConfig:
     PAYMENT_RECONCILE_AFTER_MINUTES = 10
     #: Exception groups the error monitor keeps; beyond that, those seen longest ago are deleted.
     ERROR_MONITOR_MAX_GROUPS = 500
+    #: Largest push a support channel may post to ``/support/<instance id>/inbound``, attachments
+    #: included, in bytes; a larger one is refused (413) and nothing of it is stored.
+    SUPPORT_INBOUND_MAX_BYTES = 20 * 1024 * 1024
+    #: Largest attachment of a customer's message that is kept, in bytes; a larger one is listed on
+    #: the ticket by name and size, but not stored.
+    SUPPORT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
 def instance_path_from_env(default: str | os.PathLike | None = None) -> Path:

@@ -62,11 +62,18 @@ shipment_updated = _signals.signal(
 )
 
 # support ---------------------------------------------------------------------
-#: A support ticket was opened. kwargs: ``ticket``, ``channel``.
+#: A customer's message opened a support ticket. kwargs: ``ticket`` (SupportTicket), ``channel`` (the
+#: ConfiguredCapability it came through); ``ticket_message_received`` follows for the message itself.
 ticket_opened = _signals.signal("ticket-opened", doc="A ticket was opened. kwargs: ticket, channel")
-#: A message was added to a ticket. kwargs: ``ticket``, ``message``, ``author`` ("customer" or "staff").
+#: A customer's message was stored on a ticket, new or not. kwargs: ``ticket``, ``message`` (TicketMessage),
+#: ``channel``.
+ticket_message_received = _signals.signal(
+    "ticket-message-received", doc="A customer's message was added to a ticket. kwargs: ticket, message, channel"
+)
+#: Staff replied on a ticket; the reply is stored and the channel is asked to send it next. kwargs: ``ticket``,
+#: ``message`` (TicketMessage), ``author`` ("staff:<email>").
 ticket_replied = _signals.signal(
-    "ticket-replied", doc="A ticket got a reply. kwargs: ticket, message, author"
+    "ticket-replied", doc="Staff replied on a ticket. kwargs: ticket, message, author"
 )
 
 # members ---------------------------------------------------------------------

@@ -93,6 +93,8 @@ PERMISSIONS: dict[str, str] = {
     "orders.note": "add staff notes to orders",
     "customers.view": "see customer accounts",
     "customers.edit": "change customer accounts",
+    "support.view": "see support tickets and their conversations",
+    "support.reply": "reply to support tickets, add notes, assign, solve and reopen them, link orders",
     "plugins.manage": "enable and disable plugins; configure payment methods, couriers, promotions, support channels",
     "themes.manage": "preview and activate themes, edit theme settings",
     "staff.manage": "invite staff, change their roles, disable them",
@@ -102,21 +104,24 @@ PERMISSIONS: dict[str, str] = {
     "operations.view": "see the error monitor: recent exceptions and plugin failures",
 }
 
-_VIEW_ALL = ("catalogue.view", "orders.view", "customers.view", "reports.view", "audit.view")
+_VIEW_ALL = ("catalogue.view", "orders.view", "customers.view", "support.view", "reports.view", "audit.view")
 
 #: role -> the permissions it grants.
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[str]] = {
     StaffRole.OWNER: frozenset(PERMISSIONS),
     StaffRole.MANAGER: frozenset((
         *_VIEW_ALL, "catalogue.edit", "orders.fulfil", "orders.refund", "orders.note", "customers.edit",
-        "plugins.manage", "themes.manage", "staff.manage", "operations.view",
+        "support.reply", "plugins.manage", "themes.manage", "staff.manage", "operations.view",
     )),
     StaffRole.CATALOGUE_EDITOR: frozenset(("catalogue.view", "catalogue.edit")),
     # after-sales (售后) includes refunds: the clerk who ships an order also refunds what went wrong with it
     StaffRole.ORDER_CLERK: frozenset((
         "catalogue.view", "orders.view", "orders.fulfil", "orders.refund", "orders.note", "customers.view",
+        "support.view", "support.reply",
     )),
-    StaffRole.SUPPORT_AGENT: frozenset(("orders.view", "orders.note", "customers.view", "customers.edit")),
+    StaffRole.SUPPORT_AGENT: frozenset((
+        "orders.view", "orders.note", "customers.view", "customers.edit", "support.view", "support.reply",
+    )),
     StaffRole.FINANCE: frozenset(("orders.view", "orders.refund", "orders.note", "customers.view", "reports.view")),
     StaffRole.READ_ONLY: frozenset(_VIEW_ALL),
 }
