@@ -84,11 +84,13 @@ def db_state(app) -> dict:
     from xtycore.models import CapabilityInstance, KernelState, PluginState, Setting, Staff
     from xtycore.models.audit import AuditEntry
     from xtycore.models.order_notes import OrderNote
+    from xtycore.models.support import SupportTicket, TicketAttachment, TicketMessage
 
     with app.app_context():
         db.session.remove()
         state = {}
-        for model in (CapabilityInstance, KernelState, PluginState, Setting, Staff, AuditEntry, OrderNote):
+        for model in (CapabilityInstance, KernelState, PluginState, Setting, Staff, AuditEntry, OrderNote,
+                      SupportTicket, TicketMessage, TicketAttachment):
             rows = db.session.execute(select(model)).scalars().all()
             state[model.__tablename__] = sorted(
                 repr(sorted((c.key, repr(getattr(row, c.key))) for c in model.__table__.columns)) for row in rows

@@ -62,6 +62,17 @@ MATRIX = [
     ("admin.order_packing_slip", "GET", "/admin/orders/{order}/packing-slip", None, "orders.view"),
     ("admin.order_packing_slips", "GET", "/admin/orders/packing-slips?number={order}", None, "orders.view"),
     ("admin.order_invoice", "GET", "/admin/orders/{order}/invoice", None, "orders.view"),
+    ("admin.ticket_list", "GET", "/admin/tickets?status=open&assigned=none&q=TK", None, "support.view"),
+    ("admin.ticket_detail", "GET", "/admin/tickets/{ticket}", None, "support.view"),
+    ("admin.ticket_attachment", "GET", "/admin/tickets/{ticket}/attachments/{attachment}", None, "support.view"),
+    # each support POST below is refused with 422 (an empty reply or note, a delivered reply to retry, nobody to
+    # assign, an open ticket to reopen, no such order), and nothing changes
+    ("admin.ticket_reply", "POST", "/admin/tickets/{ticket}/reply", {"body": ""}, "support.reply"),
+    ("admin.ticket_retry", "POST", "/admin/tickets/{ticket}/messages/{reply}/retry", None, "support.reply"),
+    ("admin.ticket_note_add", "POST", "/admin/tickets/{ticket}/notes", {"body": ""}, "support.reply"),
+    ("admin.ticket_assign", "POST", "/admin/tickets/{ticket}/assign", {"staff_id": "999999"}, "support.reply"),
+    ("admin.ticket_status", "POST", "/admin/tickets/{ticket}/reopen", None, "support.reply"),
+    ("admin.ticket_link_order", "POST", "/admin/tickets/{ticket}/order", {"order_number": "NOPE"}, "support.reply"),
     ("admin.customer_list", "GET", "/admin/customers?q=buyer&status=active", None, "customers.view"),
     ("admin.customer_detail", "GET", "/admin/customers/{customer}", None, "customers.view"),
     ("admin.customer_note_add", "POST", "/admin/customers/{customer}/notes", {"body": "回访"}, "customers.edit"),
@@ -167,7 +178,9 @@ def objects(bank_app, make_staff_in):
             category = catalog.category_by_path("茶叶/绿茶").parent_id
             brand = catalog.brand_by_name("狮峰").id
         error = errors.record(errors.Occurrence("RuntimeError", "xtycore/web/storefront.py:home", "boom", ""))
+        ticket, attachment, reply = support_ticket()
     return {"error": error, "instance": bank_app.config["XTY_TEST_BANK_INSTANCE"], "spare": spare,
+            "ticket": ticket, "attachment": attachment, "reply": reply,
             "clerk": make_staff_in(bank_app, StaffRole.READ_ONLY, "clerk@shop.test"),
             "order": order, "payment": payment, "customer": buyer,
             "product": editor_product, "image": editor_image, "category": category, "brand": brand}
@@ -186,6 +199,30 @@ def product_with_image() -> tuple[int, int]:
         product.images.append(ProductImage(path=f"products/{product.id}/matrix.jpg", width=10, height=10))
         session.flush()
         return product.id, product.images[0].id
+
+
+def support_ticket() -> tuple[str, int, int]:
+    """An open ticket with a customer's message and its attachment, and a delivered reply:
+    (reference, attachment id, reply id)."""
+    from xtycore.extensions import transaction
+    from xtycore.models import SupportTicket, TicketAttachment, TicketMessage
+    from xtycore.services.support import save_attachments
+
+    files = save_attachments([("发票.pdf", b"%PDF-1.4", "application/pdf")])
+    with transaction() as session:
+        ticket = SupportTicket(reference="TK20261127-MATRIX", contact="mei@example.cn", subject="发票",
+                               status="open")
+        session.add(ticket)
+        session.flush()
+        inbound = TicketMessage(ticket_id=ticket.id, direction="inbound", author="mei@example.cn", body="发票呢？")
+        reply = TicketMessage(ticket_id=ticket.id, direction="outbound", author="agent@shop.test", body="已开",
+                              delivery="delivered")
+        session.add_all([inbound, reply])
+        session.flush()
+        attachment = TicketAttachment(message_id=inbound.id, **files.rows[0])
+        session.add(attachment)
+        session.flush()
+        return ticket.reference, attachment.id, reply.id
 
 
 def unpaid_order(instance_id: int) -> tuple[str, int]:

@@ -110,6 +110,7 @@ from xtycore.admin import products  # noqa: E402,F401  (one product's editor)
 from xtycore.admin import errors  # noqa: E402,F401  (the error monitor)
 from xtycore.admin import order_actions  # noqa: E402,F401  (payments, shipping, status and notes of an order)
 from xtycore.admin import order_documents  # noqa: E402,F401  (packing slips and invoices)
+from xtycore.admin import tickets  # noqa: E402,F401  (the support ticket inbox)
 from xtycore.admin.preview import init_preview  # noqa: E402
 
 bp.record_once(lambda state: init_preview(state.app))

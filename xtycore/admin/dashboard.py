@@ -14,16 +14,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import ngettext
 from sqlalchemy import case, func, select
 
 from xtycore.admin import bp, page
 from xtycore.admin.permissions import SIGNED_IN, can, requires
 from xtycore.domain.catalog import ProductStatus
 from xtycore.domain.states import OrderStatus
+from xtycore.domain.support_states import TicketStatus
 from xtycore.extensions import db
 from xtycore.kernel import get_kernel
-from xtycore.models import Order, Payment, PluginFailure, Product, Variant
+from xtycore.models import Order, Payment, PluginFailure, Product, SupportTicket, Variant
 from xtycore.services import errors
+from xtycore.services.orders import aware
 from xtycore.services.pages import LOW_STOCK
 
 #: Orders placed today count towards sales once paid, until refunded or cancelled.
@@ -42,6 +45,10 @@ class Figures:
     payments_attention: int
     #: exception groups still open that happened in the last 24 hours
     open_errors: int
+    #: support tickets waiting for the shop (open)
+    tickets_waiting: int
+    #: since when the longest-waiting of them waits: its customer's last message (or its opening)
+    oldest_waiting_since: datetime | None
 
 
 def shop_day(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -71,6 +78,9 @@ def figures(now: datetime | None = None) -> Figures:
         _count(Product.status == ProductStatus.PENDING_REVIEW.value).label("review_queue"),
         _count(Payment.attention != "").label("payments_attention"),
         _count(*errors.recently_open()).label("open_errors"),
+        _count(SupportTicket.status == TicketStatus.OPEN.value).label("tickets_waiting"),
+        select(func.min(func.coalesce(SupportTicket.last_inbound_at, SupportTicket.created_at)))
+        .where(SupportTicket.status == TicketStatus.OPEN.value).scalar_subquery().label("oldest_waiting_since"),
     )).one()
     return Figures(**row._asdict())
 
@@ -99,17 +109,30 @@ def payments_needing_attention() -> list[Any]:
     ).all()
 
 
+def waiting_for(since: datetime | None, now: datetime | None = None) -> str:
+    """How long a ticket has waited, as staff read it: minutes, then hours, then days."""
+    if since is None:
+        return ""
+    minutes = max(int(((now or datetime.now(timezone.utc)) - aware(since)).total_seconds() // 60), 0)
+    if minutes < 60:
+        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+    if minutes < 48 * 60:
+        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+    return ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
+
+
 @bp.route("/")
 @requires(SIGNED_IN)
 def dashboard():
-    sees_orders, sees_catalogue = can("orders.view"), can("catalogue.view")
-    support = get_kernel().registry.instances("support") if can("plugins.manage") else []
+    sees_orders, sees_catalogue, sees_tickets = can("orders.view"), can("catalogue.view"), can("support.view")
+    shown = figures() if sees_orders or sees_catalogue or sees_tickets or can("operations.view") else None
     return page(
         "dashboard.html",
-        figures=figures() if sees_orders or sees_catalogue or can("operations.view") else None,
+        figures=shown,
         low_stock=low_stock_variants() if sees_catalogue else [],
         failures=recent_failures() if can("plugins.manage") else [],
         attention=payments_needing_attention() if sees_orders else [],
-        support_channels=support,
+        support_configured=bool(get_kernel().registry.instances("support")),
+        oldest_ticket_wait=waiting_for(shown.oldest_waiting_since) if shown and sees_tickets else "",
         low_stock_threshold=LOW_STOCK,
     )

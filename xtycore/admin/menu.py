@@ -36,6 +36,7 @@ SCREENS = (
     (_l("Review queue"), "admin.review_queue", "catalogue.view"),
     (_l("Orders"), "admin.order_list", "orders.view"),
     (_l("Customers"), "admin.customer_list", "customers.view"),
+    (_l("Support tickets"), "admin.ticket_list", "support.view"),
     (_l("Import and export"), "admin.transfer", TRANSFER_PERMISSIONS),
     (_l("Plugins"), "admin.plugins", "plugins.manage"),
     (_l("Payment, delivery, promotions, support"), "admin.capability_list", "plugins.manage"),
