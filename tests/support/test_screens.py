@@ -358,3 +358,17 @@ def test_the_inbox_speaks_chinese(desk, agent):
     assert "客服工单" in html and "待处理" in html
     html = client.get(f"/admin/tickets/{reference}?lang=zh_CN").get_data(as_text=True)
     assert "回复客户" in html and "内部备注" in html and "标记为已解决" in html
+
+
+def test_a_tickets_page_costs_the_same_statements_however_long_its_conversation(desk, agent):
+    _id, client = agent
+    desk.push(message("M-1", attachments=[attachment("a.txt", b"a")]), instance_id=desk.files_id)
+    reference = desk.tickets()[0].reference
+    client.get(f"/admin/tickets/{reference}")
+    short = count_statements(desk.app, client, f"/admin/tickets/{reference}")
+    desk.push(*(message(f"M-{n}", ticket=reference, attachments=[attachment(f"{n}.txt", b"x")])
+                for n in range(2, 12)), instance_id=desk.files_id)
+    for n in range(3):
+        client.post(f"/admin/tickets/{reference}/notes", data={"body": f"备注 {n}"})
+    assert len(desk.messages(reference)) == 14
+    assert count_statements(desk.app, client, f"/admin/tickets/{reference}") == short
