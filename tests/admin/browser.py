@@ -43,6 +43,9 @@ def staff_page(live_shop, shopper) -> Callable[..., Any]:  # noqa: F811
         page.get_by_label("邮箱").fill(email)
         page.get_by_label("密码").fill(PASSWORD)
         page.get_by_role("button", name="登录").click()
+        # signed in once the browser has left the sign-in page: a test's next page.goto must not cancel the
+        # sign-in's response (and its session cookie) while it is still on its way
+        page.wait_for_url(lambda url: "/admin/login" not in url)
         return page
 
     return open_as
