@@ -24,7 +24,7 @@ OWNER = "owner@shop.test"
 SCREENS = ("/admin/", "/admin/plugins", "/admin/capabilities", "/admin/themes", "/admin/themes/settings",
            "/admin/staff", "/admin/audit", "/admin/password", "/admin/products", "/admin/products/new",
            "/admin/categories", "/admin/brands", "/admin/orders", "/admin/customers", "/admin/transfer",
-           "/admin/errors", "/admin/reports", "/admin/review-queue")
+           "/admin/errors", "/admin/reports", "/admin/review-queue", "/admin/tickets")
 
 
 @pytest.fixture
