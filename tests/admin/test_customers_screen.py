@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from tests.admin.conftest import staff_client
 from tests.admin.test_dashboard import count_statements
 from tests.orders.helpers import ADDRESS, PASSWORD, make_product, make_shop, place
+from tests.schema import schema_differences
 from xtycore.admin.customers import CustomerFilter, find_customers
 from xtycore.domain.staff import StaffRole
 from xtycore.extensions import db, transaction
@@ -286,20 +287,7 @@ NOTE_TABLES = {"xty_customer_note", "xty_customer_tag"}
 
 
 def test_migration_0012_builds_the_note_and_tag_tables_as_the_models_declare_them(xty_db):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    def table_of(obj, type_):
-        return getattr(obj if type_ == "table" else getattr(obj, "table", None), "name", None)
-
-    with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "compare_type": True,
-            "include_name": lambda name, type_, parents: type_ == "schema" or (
-                name if type_ == "table" else parents.get("table_name")) in NOTE_TABLES,
-            "include_object": lambda obj, name, type_, reflected, other: table_of(obj, type_) in NOTE_TABLES,
-        })
-        assert compare_metadata(context, db.metadata) == []
+    assert schema_differences(NOTE_TABLES) == []
 
 
 def test_0012_follows_the_order_pickup_revision(xty_app):

@@ -7,13 +7,12 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from tests.accounts.helpers import signed_up
 from tests.admin.conftest import email_of, staff_client
+from tests.schema import schema_differences
 from xtycore import __version__
 from xtycore.domain.staff import StaffRole, parse_role
 from xtycore.extensions import db, transaction
@@ -229,16 +228,8 @@ def test_two_apps_failing_at_once_count_every_occurrence(make_failing_app):
 
 
 def test_the_migrated_table_matches_the_model(app):
-    def only_ours(name, type_, parent_names):
-        return type_ == "schema" or (name if type_ == "table" else parent_names.get("table_name")) == TABLE
-
-    def declared_by_us(obj, name, type_, reflected, compare_to):
-        return getattr(obj if type_ == "table" else getattr(obj, "table", None), "name", None) == TABLE
-
-    with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": only_ours,
-                                                         "include_object": declared_by_us})
-        assert compare_metadata(context, db.metadata) == []
+    with app.app_context():
+        assert schema_differences({TABLE}) == []
 
 
 # --------------------------------------------------------------------------

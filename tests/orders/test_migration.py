@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from tests.schema import schema_differences
 from xtycore import database
 from xtycore.extensions import db, transaction
 from xtycore.models import Order, OrderLine
@@ -19,21 +18,9 @@ from xtycore.models import Order, OrderLine
 TABLES = {"xty_cart", "xty_cart_line", "xty_order", "xty_order_line", "xty_order_event"}
 
 
-def _named(name, type_, parent_names) -> bool:
-    if type_ == "schema":
-        return True
-    return name in TABLES if type_ == "table" else parent_names.get("table_name") in TABLES
-
-
-def _declared(obj, name, type_, reflected, compare_to) -> bool:
-    table = obj if type_ == "table" else getattr(obj, "table", None)
-    return getattr(table, "name", None) in TABLES
-
-
 def test_the_migrated_database_matches_the_order_models(xty_app):
-    opts = {"compare_type": True, "include_name": _named, "include_object": _declared}
-    with xty_app.app_context(), db.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
+    with xty_app.app_context():
+        diffs = schema_differences(TABLES)
     assert diffs == []
 
 

@@ -7,11 +7,10 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from tests.schema import schema_differences
 from xtycore import signals
 from xtycore.cli import main
 from xtycore.domain.money import Money
@@ -369,17 +368,8 @@ TABLES = {"xty_payment", "xty_payment_transaction"}
 
 
 def test_the_migrated_database_matches_the_payment_models(shop):
-    def named(name, type_, parent_names):
-        return True if type_ == "schema" else (
-            name in TABLES if type_ == "table" else parent_names.get("table_name") in TABLES)
-
-    def declared(obj, name, type_, reflected, compare_to):
-        table = obj if type_ == "table" else getattr(obj, "table", None)
-        return getattr(table, "name", None) in TABLES
-
-    opts = {"compare_type": True, "include_name": named, "include_object": declared}
-    with shop.app.app_context(), db.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
+    with shop.app.app_context():
+        diffs = schema_differences(TABLES)
     assert diffs == []
 
 
