@@ -22,7 +22,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 
 from xtycore.admin import bp, page
-from xtycore.admin.customers import _like
 from xtycore.admin.auth import current_staff
 from xtycore.admin.permissions import requires
 from xtycore.admin.transfer import csv_download
@@ -31,6 +30,7 @@ from xtycore.domain.money import Money
 from xtycore.extensions import db, transaction
 from xtycore.models.catalog import Brand, Category, Product, Variant
 from xtycore.services import audit, catalog, catalog_import, catalog_review
+from xtycore.services.search import like_pattern
 
 #: Products one page of the list shows.
 PAGE_SIZE = 50
@@ -86,7 +86,7 @@ def _variant_stats():
 def _conditions(where: ProductFilter) -> list:
     conditions = []
     if where.search:
-        pattern = _like(where.search.lower())
+        pattern = like_pattern(where.search.lower())
         conditions.append(or_(
             func.lower(Product.title).like(pattern, escape="\\"),
             exists().where(Variant.product_id == Product.id, func.lower(Variant.sku).like(pattern, escape="\\")),

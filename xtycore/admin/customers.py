@@ -9,7 +9,6 @@ in and their open sessions end at their next request
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +30,7 @@ from xtycore.models.customer_notes import NOTE_MAX_LENGTH, TAG_MAX_LENGTH, Custo
 from xtycore.models.orders import Order
 from xtycore.services import audit
 from xtycore.services.orders import customer_order_figures
+from xtycore.services.search import like_pattern
 
 #: Customers one page of the list shows.
 PAGE_SIZE = 50
@@ -56,15 +56,11 @@ class CustomerRow:
     spent_minor: int
 
 
-def _like(text: str) -> str:
-    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-
-
 def find_customers(where: CustomerFilter, *, page_number: int = 1) -> tuple[list[CustomerRow], int]:
     """One page of customers matching ``where``, newest accounts first, and how many match in all."""
     conditions = []
     if where.search:
-        pattern = _like(where.search.lower())
+        pattern = like_pattern(where.search.lower())
         conditions.append(or_(Customer.email.like(pattern, escape="\\"), Customer.mobile.like(pattern, escape="\\"),
                               func.lower(Customer.display_name).like(pattern, escape="\\")))
     if where.active is not None:

@@ -14,7 +14,6 @@ printable packing slips and invoice are in :mod:`xtycore.admin.order_documents`.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +41,7 @@ from xtycore.services import refunds, shipments
 from xtycore.services import payments as payment_service
 from xtycore.services.orders import aware
 from xtycore.web.orders import STATUS_LABELS
+from xtycore.services.search import like_pattern
 
 #: Orders one page of the list shows.
 PAGE_SIZE = 50
@@ -86,7 +86,7 @@ def find_orders(where: OrderFilter, *, page_number: int = 1) -> tuple[list[Order
         query = query.where(Order.placed_at < where.until)
     if where.search:
         term = where.search.strip()
-        like = "%" + re.sub(r"([\\%_])", r"\\\1", term.lower()) + "%"  # what staff type is matched literally
+        like = like_pattern(term.lower())  # what staff type is matched literally
         query = query.where(or_(Order.number == term.upper(), func.lower(Order.email).like(like, escape="\\"),
                                 Order.ship_mobile == term, Order.mobile == term))
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()

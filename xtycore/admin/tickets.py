@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from xtycore.admin import bp, page
 from xtycore.admin.auth import current_staff
-from xtycore.admin.customers import _like
 from xtycore.admin.permissions import can, requires
 from xtycore.domain.states import InvalidTransition
 from xtycore.domain.support_states import STAFF_EVENTS, TICKET, Delivery, TicketStatus
@@ -37,6 +36,7 @@ from xtycore.models import Order, Staff
 from xtycore.models.support import BODY_MAX_LENGTH, SupportTicket, TicketAttachment, TicketMessage
 from xtycore.services import audit, support
 from xtycore.state import snapshot
+from xtycore.services.search import like_pattern
 
 #: Tickets one page of the list shows.
 PAGE_SIZE = 50
@@ -92,7 +92,7 @@ def find_tickets(where: TicketFilter, *, page_number: int = 1) -> tuple[list[Tic
     if where.channel_id is not None:
         conditions.append(SupportTicket.channel_instance_id == where.channel_id)
     if where.search:
-        pattern = _like(where.search.lower())
+        pattern = like_pattern(where.search.lower())
         conditions.append(or_(SupportTicket.reference == where.search.upper(),
                               func.lower(SupportTicket.contact).like(pattern, escape="\\"),
                               func.lower(SupportTicket.subject).like(pattern, escape="\\")))

@@ -137,14 +137,16 @@ def terms_of(text_: str) -> list[str]:
     return list(dict.fromkeys(search_form(text_).split()))
 
 
-def _like(term: str) -> str:
+def like_pattern(term: str) -> str:
+    """A LIKE pattern (with ``escape="\\"``) matching any text that contains ``term`` as typed:
+    its ``%``, ``_`` and backslashes are literal."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 def _term_matches(term: str, dialect: str) -> ColumnElement[bool]:
-    in_title = Product.search_title.like(_like(term), escape="\\")
-    in_text = Product.search_text.like(_like(term), escape="\\")
+    in_title = Product.search_title.like(like_pattern(term), escape="\\")
+    in_text = Product.search_text.like(like_pattern(term), escape="\\")
     if dialect == "sqlite" and len(term) >= TRIGRAM:
         phrase = '"' + term.replace('"', '""') + '"'
         fts = text("SELECT rowid FROM xty_product_fts WHERE xty_product_fts MATCH :q").bindparams(q=phrase)
@@ -155,7 +157,7 @@ def _term_matches(term: str, dialect: str) -> ColumnElement[bool]:
 def _relevance(terms: list[str]) -> ColumnElement[int]:
     score: ColumnElement[int] = literal(0)
     for term in terms:
-        score = score + case((Product.search_title.like(_like(term), escape="\\"), 3), else_=1)
+        score = score + case((Product.search_title.like(like_pattern(term), escape="\\"), 3), else_=1)
     return score
 
 
