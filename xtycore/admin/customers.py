@@ -18,7 +18,6 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing import BuildError
 
 from xtycore.admin import bp, page
 from xtycore.admin.audit_log import _day
@@ -92,14 +91,6 @@ def _tags_of(session, customer_id: int) -> list[str]:
                                 .order_by(CustomerTag.tag)).scalars())
 
 
-def _order_link(number: str) -> str | None:
-    """The back-office page of an order, when the orders screen is installed."""
-    try:
-        return url_for(".order_detail", number=number)
-    except BuildError:
-        return None
-
-
 @bp.route("/customers")
 @requires("customers.view")
 def customer_list():
@@ -126,7 +117,7 @@ def _detail(customer: Customer, status: int = 200, error: str | None = None, val
     notes = session.execute(select(CustomerNote).where(CustomerNote.customer_id == customer.id)
                             .order_by(CustomerNote.id.desc())).scalars().all()
     return page("customer_detail.html", status, customer=customer, addresses=addresses,
-                orders=[(order, _order_link(order.number)) for order in orders], notes=notes,
+                orders=orders, notes=notes,
                 tags=_tags_of(session, customer.id), error=error, values=values or {},
                 note_max=NOTE_MAX_LENGTH, tag_max=TAG_MAX_LENGTH)
 
