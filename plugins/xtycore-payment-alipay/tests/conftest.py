@@ -159,5 +159,6 @@ def fake_alipay(merchant_keys, alipay_keys, stranger_keys):
 
 @pytest.fixture
 def api_settings(merchant_keys, alipay_keys, fake_alipay) -> dict:
-    """Loaded settings whose gateway is the local one (one-second API timeout)."""
-    return loaded(settings_for(merchant_keys, alipay_keys, gateway_url=fake_alipay.url, timeout_seconds=1))
+    """Loaded settings whose gateway is the local one. The API timeout (3 s) is short, so a held answer
+    (the fake holds a lost one for 5 s) times out quickly, and long enough for a busy CI machine's answers."""
+    return loaded(settings_for(merchant_keys, alipay_keys, gateway_url=fake_alipay.url, timeout_seconds=3))

@@ -27,7 +27,7 @@ def shop(xty_make_app, merchant_keys, alipay_keys, fake_alipay):
     with app.app_context():
         instance_id = create_instance(
             "payment", "alipay", display_name="支付宝",
-            settings=settings_for(merchant_keys, alipay_keys, gateway_url=fake_alipay.url, timeout_seconds=1),
+            settings=settings_for(merchant_keys, alipay_keys, gateway_url=fake_alipay.url, timeout_seconds=3),
         )
     return app, instance_id
 
